@@ -25,24 +25,7 @@ bool Is32BitType(Abi abi, ArgType type) {
   return true;
 }
 
-constexpr std::string_view kRegNames64[] = {
-    "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8",
-    "r9",  "r10", "r11", "r12", "r13", "r14", "r15", "rip", "eflags"};
-constexpr std::string_view kRegNames32[] = {
-    "eax", "ebx",  "ecx",  "edx",  "esi",  "edi",  "ebp",  "esp", "r8d",
-    "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d", "eip", "eflags"};
-
 }  // namespace
-
-void RegisterFile::Set(Reg reg, uint64_t value) {
-  if (AbiInfoFor(abi_).user_word_bytes == 4) value &= kLow32;
-  regs_[static_cast<int>(reg)] = value;
-}
-
-std::string_view RegName(Abi abi, Reg reg) {
-  const int i = static_cast<int>(reg);
-  return AbiInfoFor(abi).user_word_bytes == 8 ? kRegNames64[i] : kRegNames32[i];
-}
 
 DecodedArg DecodeArg(Abi abi, ArgType type, uint64_t reg) {
   // Step 1: what the wrapper reads. 32-bit tasks have 32-bit registers; the

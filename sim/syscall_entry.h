@@ -25,31 +25,10 @@
 #include <functional>
 
 #include "model/abi/abi.h"
+#include "model/abi/registers.h"
 #include "model/errno.h"
 
 namespace forksim {
-
-// The saved user registers of a task (pt_regs). For 32-bit tasks only the low
-// 32 bits of each register exist; Set() masks them.
-class RegisterFile {
- public:
-  explicit RegisterFile(Abi abi = Abi::kX86_64) : abi_(abi) {}
-
-  uint64_t Get(Reg reg) const { return regs_[static_cast<int>(reg)]; }
-  void Set(Reg reg, uint64_t value);
-  Abi abi() const { return abi_; }
-
-  friend bool operator==(const RegisterFile&, const RegisterFile&) = default;
-
- private:
-  Abi abi_;
-  std::array<uint64_t, static_cast<int>(Reg::kCount)> regs_{};
-};
-
-// RegName()
-//
-// "rdi" on x86-64, "ebx" on the 32-bit ABIs.
-std::string_view RegName(Abi abi, Reg reg);
 
 // One argument after the wrapper's conversion.
 struct DecodedArg {

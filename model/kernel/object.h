@@ -94,7 +94,8 @@ class Registry {
   // Iteration in serial (creation) order.
   class Iterator {
    public:
-    using Inner = typename std::map<uint64_t, std::unique_ptr<T>>::const_iterator;
+    using Inner =
+        typename std::map<uint64_t, std::unique_ptr<T>>::const_iterator;
     explicit Iterator(Inner it) : it_(it) {}
     T* operator*() const { return it_->second.get(); }
     Iterator& operator++() {
