@@ -250,6 +250,16 @@ class Checker {
       for (const std::string& problem : CheckFdTable(m_.fd_env(), *files)) {
         Report(absl::StrFormat("files#%d", files->serial), "fd-table", problem);
       }
+      // Between syscalls no fd is half-made: an open bit with an empty slot
+      // is a number reserved by get_unused_fd_flags() and never installed
+      // nor given back.
+      for (uint32_t fd = 0; fd < files->max_fds; ++fd) {
+        if (files->open_fds.Test(fd) && files->fd[fd] == nullptr) {
+          Report(
+              absl::StrFormat("files#%d", files->serial), "fd-table",
+              absl::StrFormat("fd %d is reserved but was never installed", fd));
+        }
+      }
     }
   }
 

@@ -14,7 +14,8 @@
 //               pid_allocated counts the namespace's pids
 //   task-links  every task is reachable from its parent (leaders) or its
 //               thread group (threads), and its pid links agree with its ids
-//   fd-table    bitmaps agree with fd slots (fdtable.h's CheckFdTable)
+//   fd-table    bitmaps agree with fd slots (fdtable.h's CheckFdTable), and
+//               no fd number is reserved without a file (a leak at rest)
 //   nproc       each user's process count equals its tasks
 //   nr-threads  nr_threads and each signal_struct's nr_threads and live
 //               match the tasks

@@ -94,6 +94,12 @@ TEST_F(InvariantsTest, FdBitmapDisagreesWithSlots) {
   EXPECT_THAT(Broken(), ::testing::Contains("files#2: fd-table"));
 }
 
+TEST_F(InvariantsTest, ReservedFdNeverInstalled) {
+  // get_unused_fd_flags() without fd_install() or put_unused_fd().
+  ASSERT_TRUE(AllocFd(m_->fd_env(), *m_->init->files, 0, 1024, false).ok());
+  EXPECT_THAT(Broken(), ::testing::ElementsAre("files#2: fd-table"));
+}
+
 TEST_F(InvariantsTest, ProcessCountDisagreesWithTasks) {
   ++m_->init->real_cred->user->processes;
   EXPECT_THAT(Broken(), ::testing::ElementsAre("user#1 (uid 0): nproc"));
