@@ -68,6 +68,11 @@ bool SyscallTable::Has(Sysno sysno) const {
   return static_cast<bool>(handlers_[static_cast<int>(sysno)]);
 }
 
+const SyscallTable::Handler* SyscallTable::Find(Sysno sysno) const {
+  const Handler& handler = handlers_[static_cast<int>(sysno)];
+  return handler ? &handler : nullptr;
+}
+
 int64_t SyscallTable::Dispatch(RegisterFile& regs) const {
   int64_t result;
   SysResult<DecodedSyscall> decoded = DecodeSyscall(regs);

@@ -78,6 +78,8 @@ class SyscallTable {
 
   void Register(Sysno sysno, Handler handler);
   bool Has(Sysno sysno) const;
+  // The handler for `sysno`, or nullptr.
+  const Handler* Find(Sysno sysno) const;
 
   // Decodes, dispatches, and writes the result to the return register.
   // Returns the result.
