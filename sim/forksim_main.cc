@@ -6,9 +6,15 @@
 // accepts only its own flags and has its own --help. Output never depends on
 // the host: no time, no addresses, no host pids.
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,12 +25,18 @@
 #include "absl/strings/str_join.h"
 #include "model/abi/abi.h"
 #include "model/abi/layout.h"
+#include "sim/json.h"
 #include "sim/layout_report.h"
+#include "sim/profile.h"
+#include "sim/runner.h"
+#include "sim/scenario.h"
 
 ABSL_FLAG(std::string, abi, "",
           "ABI to report: x86_64, ia32 or i386 (default: all three)");
 ABSL_FLAG(std::string, format, "text",
-          "Output format: text or json (default: text)");
+          "Output format: text or json (trace: strace or json)");
+ABSL_FLAG(bool, check_determinism, false,
+          "Run each scenario twice and compare the full event streams");
 
 namespace forksim {
 namespace {
@@ -100,30 +112,153 @@ int RunLayout(const std::vector<std::string>& positional) {
   return kExitOk;
 }
 
-// Until the scenario engine exists, `run` checks its arguments and prints the
-// layout report, so that the launcher's main job exercises the build.
-int RunScenarios(const std::vector<std::string>& positional) {
-  if (positional.empty()) return Usage("run needs at least one FILE or DIR");
-  size_t files = 0;
-  for (const std::string& path : positional) {
+// The scenario files named by the arguments: files as given, directories
+// searched recursively for *.scn, each list sorted so the order is stable.
+bool CollectScenarios(const std::vector<std::string>& paths,
+                      std::vector<std::string>* files) {
+  for (const std::string& path : paths) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) {
-      return Usage(absl::StrFormat("%s: no such file or directory", path));
+      std::cerr << "forksim: " << path << ": no such file or directory\n";
+      return false;
     }
-    if (std::filesystem::is_directory(path, ec)) {
-      for (const auto& entry :
-           std::filesystem::recursive_directory_iterator(path)) {
-        if (entry.path().extension() == ".scn") ++files;
+    if (!std::filesystem::is_directory(path, ec)) {
+      files->push_back(path);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const auto& entry :
+         std::filesystem::recursive_directory_iterator(path)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".scn") {
+        found.push_back(entry.path().lexically_normal().string());
       }
-    } else {
-      ++files;
+    }
+    std::sort(found.begin(), found.end());
+    files->insert(files->end(), found.begin(), found.end());
+  }
+  return true;
+}
+
+// Reads and parses one file; prints every error and returns false on any.
+bool LoadScenario(const std::string& path, Scenario* scenario) {
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << path << ": cannot read the file\n";
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> errors;
+  *scenario = ParseScenario(path, text.str(), &errors);
+  for (const std::string& error : errors) std::cerr << error << "\n";
+  return errors.empty();
+}
+
+int RunScenarios(const std::vector<std::string>& positional) {
+  if (positional.empty()) return Usage("run needs at least one FILE or DIR");
+  std::vector<std::string> files;
+  if (!CollectScenarios(positional, &files)) return kExitUsage;
+  const bool check = absl::GetFlag(FLAGS_check_determinism);
+  const bool progress = isatty(STDERR_FILENO) && files.size() > 1;
+  int passed = 0, failed = 0;
+  bool syntax_errors = false;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (progress) {
+      std::cerr << absl::StrFormat("\r\033[K[%d/%d] %s", i + 1, files.size(),
+                                   files[i])
+                << std::flush;
+    }
+    Scenario scenario;
+    if (!LoadScenario(files[i], &scenario)) {
+      syntax_errors = true;
+      continue;
+    }
+    for (RunResult& r : RunScenarioAll(scenario)) {
+      if (check && r.passed) {
+        // Run it again: the whole event stream must be the same.
+        RunResult again = RunScenario(scenario, **ProfileFromName(r.profile),
+                                      *AbiFromName(r.abi));
+        if (again.fingerprint != r.fingerprint || again.trace != r.trace) {
+          r.passed = false;
+          r.failure = absl::StrFormat(
+              "%s: not deterministic: two runs gave fingerprints %s and %s\n",
+              files[i], r.fingerprint, again.fingerprint);
+        }
+      }
+      if (progress) std::cerr << "\r\033[K" << std::flush;
+      std::cout << absl::StrFormat("%s  %s  [%s %s]\n",
+                                   r.passed ? "PASS" : "FAIL", files[i],
+                                   r.profile, r.abi);
+      if (r.passed) {
+        ++passed;
+        continue;
+      }
+      ++failed;
+      std::cout << "  " << r.failure;
+      std::cout << "  trace up to there:\n";
+      for (const std::string& line : r.trace)
+        std::cout << "    " << line << "\n";
     }
   }
+  if (progress) std::cerr << "\r\033[K" << std::flush;
   std::cout << absl::StrFormat(
-      "forksim run: %d scenario file(s) found; the scenario engine is not "
-      "built yet, so here is the ABI layout report instead.\n\n",
-      files);
-  return RunLayout({});
+      "%d scenario run(s): %d passed, %d failed%s\n", passed + failed, passed,
+      failed, syntax_errors ? " (and files with errors, above)" : "");
+  if (syntax_errors) return kExitUsage;
+  return failed == 0 ? kExitOk : 1;
+}
+
+std::string Hex(const std::vector<uint8_t>& bytes) {
+  std::string out;
+  for (uint8_t b : bytes) absl::StrAppendFormat(&out, "%02x", b);
+  return out;
+}
+
+constexpr std::string_view kEventKinds[] = {
+    "syscall", "return", "blocked", "resumed", "check", "step", "unwind",
+    "read",    "write",  "fault",   "signal",  "exit",  "reap", "note"};
+
+int TraceScenario(const std::vector<std::string>& positional) {
+  if (positional.size() != 1) return Usage("trace takes one FILE");
+  std::string format = absl::GetFlag(FLAGS_format);
+  if (format == "text") format = "strace";
+  if (format != "strace" && format != "json") {
+    return Usage(
+        absl::StrFormat("--format=%s: expected strace or json", format));
+  }
+  Scenario scenario;
+  if (!LoadScenario(positional[0], &scenario)) return kExitUsage;
+  bool all_passed = true;
+  for (const RunResult& r : RunScenarioAll(scenario)) {
+    all_passed = all_passed && r.passed;
+    if (format == "strace") {
+      std::cout << absl::StrFormat("# %s [%s %s]\n", positional[0], r.profile,
+                                   r.abi);
+      for (const std::string& line : r.trace) std::cout << line << "\n";
+      if (!r.passed) std::cout << "# FAIL " << r.failure;
+      continue;
+    }
+    for (const Event& e : r.events) {
+      JsonWriter json;
+      json.BeginObject()
+          .Key("profile")
+          .String(r.profile)
+          .Key("abi")
+          .String(r.abi)
+          .Key("kind")
+          .String(kEventKinds[static_cast<int>(e.kind)])
+          .Key("tid")
+          .Int(e.tid);
+      if (!e.where.empty()) json.Key("where").String(e.where);
+      if (!e.text.empty()) json.Key("text").String(e.text);
+      json.Key("value").Int(e.value);
+      if (e.addr != 0) json.Key("addr").Uint(e.addr);
+      if (!e.bytes.empty()) json.Key("bytes").String(Hex(e.bytes));
+      json.EndObject();
+      std::cout << json.str() << "\n";
+    }
+  }
+  return all_passed ? kExitOk : 1;
 }
 
 const std::vector<Subcommand>& Subcommands() {
@@ -138,9 +273,20 @@ const std::vector<Subcommand>& Subcommands() {
        RunLayout},
       {"run",
        "FILE|DIR...",
-       "Replays scenario files (*.scn) and reports pass or fail for each.",
-       {},
+       "Replays scenario files (*.scn; directories are searched) under every\n"
+       "profile and ABI each asks for, and prints one line per run and a\n"
+       "summary. A failure shows the statement, expected and actual, and the\n"
+       "trace up to there. Exit status: 0 all passed, 1 some failed, 2 usage\n"
+       "or syntax errors. The language: docs/scenario-language.md.",
+       {"check_determinism"},
        RunScenarios},
+      {"trace",
+       "FILE",
+       "Runs one scenario and prints what happened: strace-style lines\n"
+       "(--format=strace, the default) or JSON Lines with every kernel event\n"
+       "(--format=json).",
+       {"format"},
+       TraceScenario},
   };
   return *kSubcommands;
 }
@@ -165,10 +311,13 @@ void PrintHelp(const Subcommand& cmd) {
   }
 }
 
-// The flag name of "--name=value", "--name" or "--noname".
-std::string_view FlagName(std::string_view arg) {
+// The flag name of "--name=value", "--name" or "--noname", with '-' inside
+// the name read as '_' (--check-determinism is --check_determinism).
+std::string FlagName(std::string_view arg) {
   arg.remove_prefix(arg.find_first_not_of('-'));
-  return arg.substr(0, arg.find('='));
+  std::string name(arg.substr(0, arg.find('=')));
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
 }
 
 int Main(int argc, char** argv) {
@@ -186,6 +335,7 @@ int Main(int argc, char** argv) {
     return Usage(absl::StrFormat("unknown command '%s'", name));
 
   std::vector<char*> args = {argv[0]};
+  std::deque<std::string> normalized;  // stable storage for rewritten flags
   for (int i = 2; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -193,12 +343,18 @@ int Main(int argc, char** argv) {
       return kExitOk;
     }
     if (arg.starts_with("-") && arg != "--" && arg != "-") {
-      std::string_view flag = FlagName(arg);
+      const std::string flag = FlagName(arg);
       if (std::find(cmd->flags.begin(), cmd->flags.end(), flag) ==
           cmd->flags.end()) {
         return Usage(
             absl::StrFormat("%s: '%s' has no flag --%s", arg, cmd->name, flag));
       }
+      const size_t eq = arg.find('=');
+      normalized.push_back(
+          "--" + flag +
+          (eq == std::string_view::npos ? "" : std::string(arg.substr(eq))));
+      args.push_back(normalized.back().data());
+      continue;
     }
     args.push_back(argv[i]);
   }
