@@ -621,3 +621,36 @@ TEST(FaultSweepTest, EveryFailurePointUnwindsCleanly) {
 
 }  // namespace
 }  // namespace forksim
+
+namespace forksim {
+namespace {
+
+// --- §2.5 step 1: which ptrace event _do_fork() reports ---
+
+TEST(PtraceTest, TheEventFollowsTheFlagsAndTheTracersOptions) {
+  Sim s;
+  Task* p = s.NewProcess();
+  // Traced with PTRACE_O_TRACEFORK only.
+  p->ptrace = kPtPtraced | (kPtraceOptTraceFork << kPtOptFlagShift);
+  // fork: PTRACE_EVENT_FORK is enabled, so the child is traced too.
+  Task* forked = s.TaskByTid(s.Call(p, Sysno::kFork, {}));
+  ASSERT_NE(forked, nullptr);
+  EXPECT_EQ(forked->ptrace, p->ptrace);
+  // An exit signal other than SIGCHLD makes it PTRACE_EVENT_CLONE, which is
+  // not enabled: the child is not traced.
+  Task* cloned = s.TaskByTid(Clone(s, p, 0));
+  ASSERT_NE(cloned, nullptr);
+  EXPECT_EQ(cloned->ptrace, 0u);
+  // vfork's event is PTRACE_EVENT_VFORK, not enabled either; CLONE_UNTRACED
+  // disables the event whatever the options; CLONE_PTRACE asks regardless.
+  Task* untraced = s.TaskByTid(Clone(s, p, kCloneUntraced | kSigchld));
+  ASSERT_NE(untraced, nullptr);
+  EXPECT_EQ(untraced->ptrace, 0u);
+  Task* asked = s.TaskByTid(Clone(s, p, kClonePtrace | kCloneUntraced));
+  ASSERT_NE(asked, nullptr);
+  EXPECT_EQ(asked->ptrace, p->ptrace);
+  s.ExpectClean();
+}
+
+}  // namespace
+}  // namespace forksim

@@ -103,6 +103,9 @@ std::string_view CanonicalParam(std::string_view syscall,
   return it == kAliases.end() ? name : it->second;
 }
 
+// The function a `kernel_thread` statement's thread runs (it never does).
+constexpr uint64_t kKernelThreadFn = 0xffffffff81000000;
+
 // The address `sigaction SIG handler` installs.
 constexpr uint64_t kScenarioHandler = 0x400000;
 
@@ -334,6 +337,8 @@ class Run {
       case K::kSyscall:
       case K::kRaw:
         return ExecSyscall(st);
+      case K::kKernelThread:
+        return ExecKernelThread(st);
       case K::kFailNth: {
         std::optional<uint64_t> n = Eval(st.args[0], nullptr);
         if (n) kernel_.machine().faults.FailNth(static_cast<uint32_t>(*n));
@@ -385,6 +390,16 @@ class Run {
         }
         return;
       case K::kExpectState: {
+        if (st.name == "gone") {
+          auto it = bindings_.find(st.text);
+          if (it == bindings_.end() || !it->second.is_task) {
+            return Fail(absl::StrFormat("'%s' is not a task name", st.text));
+          }
+          if (kernel_.machine().FindTaskByTid(it->second.tid) != nullptr) {
+            Fail(absl::StrFormat("task %s still exists", st.text));
+          }
+          return;
+        }
         Task* task = TaskNamed(st.text);
         if (task == nullptr) return;
         const bool blocked = kernel_.IsBlocked(task);
@@ -709,6 +724,29 @@ class Run {
     return nullptr;
   }
 
+  // kernel_thread(fn, arg, flags) run by kthreadd, as kthread_create's
+  // requests are: the child has no mm and runs `fn` (a fixed address).
+  void ExecKernelThread(const Statement& st) {
+    Task* kthreadd = kernel_.machine().kthreadd;
+    std::optional<uint64_t> flags = Eval(st.args[0], kthreadd);
+    if (!flags) return;
+    const int64_t result =
+        KernelThread(kernel_, kthreadd, kKernelThreadFn, 0, *flags);
+    kernel_.WakeBlocked();
+    result_.trace.push_back(absl::StrFormat(
+        "%skernel_thread(fn, NULL, %s)%s", Prefix(kthreadd),
+        FormatCloneFlags(*flags),
+        FormatResult(
+            "kernel_thread(fn, NULL, " + FormatCloneFlags(*flags) + ")",
+            result)));
+    CheckResult(st, result, kthreadd);
+    if (!result_.passed || st.bind.empty()) return;
+    if (Task* child = result > 0 ? TaskSeenAs(kthreadd, result) : nullptr) {
+      return Bind(st.bind, child);
+    }
+    BindValue(st.bind, static_cast<uint64_t>(result));
+  }
+
   void CheckResult(const Statement& st, int64_t result, Task* viewer) {
     switch (st.result.kind) {
       case ResultSpec::kAny:
@@ -846,10 +884,12 @@ class Run {
         continue;
       }
       if (f.name == "parent" || f.name == "leader") {
-        if (f.value.terms.size() != 1 || f.value.terms[0].is_number) {
-          return Fail(absl::StrFormat("%s= takes a task name", f.name));
+        if (f.value.terms.size() != 1) {
+          return Fail(absl::StrFormat("%s= takes a task name or pid", f.name));
         }
-        Task* want = TaskNamed(f.value.terms[0].name);
+        const Expr::Term& term = f.value.terms[0];
+        Task* want =
+            TaskNamed(term.is_number ? std::to_string(term.number) : term.name);
         if (want == nullptr) return;
         Task* have =
             f.name == "parent" ? task->real_parent : task->group_leader;

@@ -384,6 +384,10 @@ class Parser {
         st.words.push_back("cloexec");
       }
       ParseBind(c, st);
+    } else if (word == "kernel_thread") {
+      st.kind = K::kKernelThread;
+      st.args.push_back(c.ParseExpr("clone flags"));
+      ParseResult(c, st);
     } else if (word == "fail_nth") {
       st.kind = K::kFailNth;
       st.args.push_back(c.ParseExpr("the number of the failure point to fail"));
@@ -590,7 +594,7 @@ class Parser {
     } else if (what == "fault") {
       st.kind = K::kExpectFault;
       st.text = c.String("the failure point, as fault injection names it");
-    } else if (what == "blocked" || what == "running") {
+    } else if (what == "blocked" || what == "running" || what == "gone") {
       st.kind = K::kExpectState;
       st.name = what;
       st.text = c.Ident("a task name");
@@ -635,7 +639,7 @@ class Parser {
       } while (c.Accept(","));
       c.Expect(st.name == "shares" ? "with" : "from",
                st.name == "shares" ? "'with'" : "'from'");
-      st.bind = c.Ident("a task name");
+      st.bind = c.Word("a task name or pid");
     } else {
       c.FailAt(
           col,

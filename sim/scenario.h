@@ -62,6 +62,7 @@ struct Statement {
     kOpen,          // open "path" [cloexec] [-> NAME]
     kSyscall,       // name(args) [= result] [-> NAME]
     kRaw,           // raw reg=expr ... [= result] [-> NAME]
+    kKernelThread,  // kernel_thread expr [= result] [-> NAME]: by kthreadd
     kFailNth,       // fail_nth expr
     kSchedule,      // schedule
     kSignal,        // signal SIG to NAME
@@ -72,7 +73,7 @@ struct Statement {
     kExpectShares,  // expect NAME shares|separate LIST with|from NAME
     kExpectClean,   // expect clean
     kExpectSignal,  // expect signal SIG pending|not pending for NAME
-    kExpectState,   // expect blocked|running NAME
+    kExpectState,   // expect blocked|running|gone NAME
     kExpectFault,   // expect fault "point": what fail_nth failed
   };
   Kind kind;
