@@ -98,6 +98,7 @@ class CopyProcessRun {
  private:
   // One rung of the pre-check ladder: reports it and says whether it fails.
   bool Rung(std::string_view rung, bool fails, std::string_view why) {
+    if (!k_.tracing()) return fails;
     k_.Emit(Event::Kind::kCheck, s_.current,
             absl::StrFormat("%s %s", kCopyProcess, rung), std::string(why),
             fails ? ErrnoValue(Errno::kEINVAL) : 0);
@@ -113,6 +114,7 @@ class CopyProcessRun {
     return status;
   }
   void Step(std::string_view step, std::string_view where, SysStatus status) {
+    if (!k_.tracing()) return;
     k_.Emit(Event::Kind::kStep, s_.current,
             absl::StrFormat("%s %s", where, step),
             status.ok() ? "ok" : std::string(ErrnoName(status.error())),
@@ -370,8 +372,10 @@ void CopyProcessRun::Unwind(Label from) {
   for (int i = static_cast<int>(from); i <= static_cast<int>(Label::kForkOut);
        ++i) {
     const Label label = static_cast<Label>(i);
-    k_.Emit(Event::Kind::kUnwind, current,
-            absl::StrFormat("%s %s", kCopyProcess, kLabelNames[i]), "");
+    if (k_.tracing()) {
+      k_.Emit(Event::Kind::kUnwind, current,
+              absl::StrFormat("%s %s", kCopyProcess, kLabelNames[i]), "");
+    }
     switch (label) {
       case Label::kCancelCgroup:  // unlock; cgroup_cancel_fork()
       case Label::kCgroupThreadgroupChangeEnd:
@@ -793,9 +797,12 @@ int64_t DoForkThen(Kernel& k, Task* current, CloneArgs& args, Finish finish) {
                     "*parent_tidptr");
   }
   if (flags & kCloneVfork) child->vfork_pending = true;
-  k.Emit(Event::Kind::kStep, current, "kernel/sched/core.c:wake_up_new_task()",
-         absl::StrFormat("task %d runnable", child->pid.value));
-  if (trace != 0) {
+  if (k.tracing()) {
+    k.Emit(Event::Kind::kStep, current,
+           "kernel/sched/core.c:wake_up_new_task()",
+           absl::StrFormat("task %d runnable", child->pid.value));
+  }
+  if (trace != 0 && k.tracing()) {
     k.Emit(Event::Kind::kNote, current, "kernel/ptrace.c:ptrace_event_pid()",
            absl::StrFormat("PTRACE_EVENT %d for %d", trace, nr));
   }

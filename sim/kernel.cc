@@ -97,8 +97,10 @@ SyscallOutcome Kernel::Syscall(Task* task) {
   } else {
     const DecodedSyscall& d = decoded.value();
     current_sysno_ = d.signature->sysno;
-    Emit(Event::Kind::kSyscall, task, std::string(d.signature->entry),
-         std::string(d.signature->name), d.signature->nr);
+    if (tracing()) {
+      Emit(Event::Kind::kSyscall, task, std::string(d.signature->entry),
+           std::string(d.signature->name), d.signature->nr);
+    }
     const SyscallTable::Handler* handler = table_.Find(d.signature->sysno);
     result = handler != nullptr ? (*handler)(d) : SyscallError(Errno::kENOSYS);
     // ERESTARTNOINTR never reaches userspace: the signal that caused it is
@@ -131,7 +133,7 @@ SyscallOutcome Kernel::Syscall(Task* task) {
   }
   // A task that exited has no return (its registers are gone with it).
   EncodeReturn(result, task->regs);
-  Emit(Event::Kind::kReturn, task, "", "", result);
+  if (tracing()) Emit(Event::Kind::kReturn, task, "", "", result);
   WakeBlocked();
   return {false, result};
 }

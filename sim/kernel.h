@@ -98,6 +98,8 @@ class Kernel {
   const KernelProfile& profile() const { return *profile_; }
   Abi abi() const { return machine_->abi(); }
   Trace& trace() { return trace_; }
+  // Whether events are recorded: callers skip formatting them when not.
+  bool tracing() const { return trace_.enabled; }
 
   // Syscall()
   //
