@@ -97,11 +97,12 @@ class CopyProcessRun {
 
  private:
   // One rung of the pre-check ladder: reports it and says whether it fails.
-  bool Rung(std::string_view rung, bool fails, std::string_view why) {
+  bool Rung(std::string_view rung, bool fails, std::string_view why,
+            Errno error = Errno::kEINVAL) {
     if (!k_.tracing()) return fails;
     k_.Emit(Event::Kind::kCheck, s_.current,
             absl::StrFormat("%s %s", kCopyProcess, rung), std::string(why),
-            fails ? ErrnoValue(Errno::kEINVAL) : 0);
+            fails ? ErrnoValue(error) : 0);
     return fails;
   }
   SysStatus Ladder();
@@ -113,12 +114,28 @@ class CopyProcessRun {
     Step(step, where, status);
     return status;
   }
-  void Step(std::string_view step, std::string_view where, SysStatus status) {
+  void Step(std::string_view step, std::string_view where, SysStatus status,
+            std::string_view detail = "") {
     if (!k_.tracing()) return;
+    std::string text =
+        status.ok() ? "ok" : std::string(ErrnoName(status.error()));
+    if (status.ok() && !detail.empty()) text = std::string(detail);
     k_.Emit(Event::Kind::kStep, s_.current,
-            absl::StrFormat("%s %s", where, step),
-            status.ok() ? "ok" : std::string(ErrnoName(status.error())),
+            absl::StrFormat("%s %s", where, step), std::move(text),
             status.ok() ? 0 : ErrnoValue(status.error()));
+  }
+  // What a share-or-copy step did, for explanations: "shared files#2
+  // (refcount 1 -> 2)", "copied into files#5", or "none".
+  template <typename T>
+  std::string ShareOrCopy(std::string_view kind, const T* parents,
+                          const T* childs) const {
+    if (childs == nullptr) return "none";
+    if (childs == parents) {
+      return absl::StrFormat("shared %s#%d (refcount %d -> %d)", kind,
+                             childs->serial, childs->refcount - 1,
+                             childs->refcount);
+    }
+    return absl::StrFormat("copied into a new %s#%d", kind, childs->serial);
   }
   SysStatus Traced(std::string_view step, std::string_view where,
                    SysStatus status) {
@@ -208,7 +225,8 @@ SysStatus CopyProcessRun::ReservedParentTidRead() {
   if (!k_.GetUser(s_.current, args_.parent_tidptr, 4, &reserved,
                   "*parent_tidptr (reserved)")
            .ok()) {
-    Rung("C7a", true, "get_user(reserved, parent_tidptr) faulted: EFAULT");
+    Rung("C7a", true, "the reserved int at parent_tidptr cannot be read",
+         Errno::kEFAULT);
     return Errno::kEFAULT;
   }
   if (Rung("C7a", reserved != 0,
@@ -259,7 +277,7 @@ SysStatus CopyProcessRun::CheckNproc() {
                     user->uid != 0 &&
                     !Capable(m_, s_.current->cred, kCapSysResource) &&
                     !Capable(m_, s_.current->cred, kCapSysAdmin);
-  return Traced("S6", "RLIMIT_NPROC",
+  return Traced("S6 RLIMIT_NPROC", kCopyProcess,
                 over ? SysStatus(Errno::kEAGAIN) : SysOk());
 }
 
@@ -473,13 +491,21 @@ SysResult<Task*> CopyProcessRun::Run() {
   p->clear_child_tid = (f & kCloneChildCleartid) ? args_.child_tidptr : 0;
   if (SysStatus s = CheckNproc(); !s.ok()) return Fail(Label::kFree, s.error());
   current->flags &= ~kPfNprocExceeded;  // S7
-  if (SysStatus s =
-          Traced("S8", "kernel/cred.c:copy_creds()", CopyCreds(m_, p, f));
-      !s.ok()) {
+  if (SysStatus s = CopyCreds(m_, p, f); !s.ok()) {
+    Step("S8", "kernel/cred.c:copy_creds()", s);
     return Fail(Label::kFree, s.error());
   }
+  if (k_.tracing()) {
+    // Both task->cred and task->real_cred take a reference.
+    Step("S8", "kernel/cred.c:copy_creds()", SysOk(),
+         p->cred == current->cred
+             ? absl::StrFormat("shared cred#%d (refcount %d -> %d)",
+                               p->cred->serial, p->cred->refcount - 2,
+                               p->cred->refcount)
+             : absl::StrFormat("copied into a new cred#%d", p->cred->serial));
+  }
   // S9: threads-max.
-  if (SysStatus s = Traced("S9", "max_threads",
+  if (SysStatus s = Traced("S9 threads-max", kCopyProcess,
                            m_.nr_threads >= m_.sysctls.max_threads
                                ? SysStatus(Errno::kEAGAIN)
                                : SysOk());
@@ -529,32 +555,56 @@ SysResult<Task*> CopyProcessRun::Run() {
     std::string_view where;
     SysStatus (*run)(Machine&, Task*, Task*, uint64_t);
     Label on_failure;
+    // What the step shares or copies, for the explanation.
+    std::string (*describe)(const CopyProcessRun&, const Task*, const Task*);
   };
   static constexpr CopyStep kCopySteps[] = {
-      {"S16", "ipc/sem.c:copy_semundo()", CopySemundo, Label::kCleanupSecurity},
-      {"S17", "kernel/fork.c:copy_files()", CopyFiles, Label::kCleanupSemundo},
-      {"S18", "kernel/fork.c:copy_fs()", CopyFs, Label::kCleanupFiles},
-      {"S19", "kernel/fork.c:copy_sighand()", CopySighand, Label::kCleanupFs},
-      {"S20", "kernel/fork.c:copy_signal()", CopySignal,
-       Label::kCleanupSighand},
-      {"S21", "kernel/fork.c:copy_mm()", CopyMm, Label::kCleanupSignal},
+      {"S16", "ipc/sem.c:copy_semundo()", CopySemundo, Label::kCleanupSecurity,
+       [](const CopyProcessRun& r, const Task* c, const Task* p) {
+         return r.ShareOrCopy("sem_undo", c->sysvsem, p->sysvsem);
+       }},
+      {"S17", "kernel/fork.c:copy_files()", CopyFiles, Label::kCleanupSemundo,
+       [](const CopyProcessRun& r, const Task* c, const Task* p) {
+         return r.ShareOrCopy("files", c->files, p->files);
+       }},
+      {"S18", "kernel/fork.c:copy_fs()", CopyFs, Label::kCleanupFiles,
+       [](const CopyProcessRun& r, const Task* c, const Task* p) {
+         return r.ShareOrCopy("fs", c->fs, p->fs);
+       }},
+      {"S19", "kernel/fork.c:copy_sighand()", CopySighand, Label::kCleanupFs,
+       [](const CopyProcessRun& r, const Task* c, const Task* p) {
+         return r.ShareOrCopy("sighand", c->sighand, p->sighand);
+       }},
+      {"S20", "kernel/fork.c:copy_signal()", CopySignal, Label::kCleanupSighand,
+       [](const CopyProcessRun& r, const Task* c, const Task* p) {
+         // A thread's reference is taken when it is linked (S40).
+         return c->signal == p->signal
+                    ? absl::StrFormat("shared signal#%d (taken at S40)",
+                                      p->signal->serial)
+                    : r.ShareOrCopy("signal", c->signal, p->signal);
+       }},
+      {"S21", "kernel/fork.c:copy_mm()", CopyMm, Label::kCleanupSignal,
+       [](const CopyProcessRun& r, const Task* c, const Task* p) {
+         return r.ShareOrCopy("mm", c->mm, p->mm);
+       }},
+      {"S22", "kernel/nsproxy.c:copy_namespaces()",
+       [](Machine& m, Task* c, Task* p, uint64_t f) {
+         return CopyNamespaces(m, c, p, f);
+       },
+       Label::kCleanupMm,
+       [](const CopyProcessRun& r, const Task* c, const Task* p) {
+         return r.ShareOrCopy("nsproxy", c->nsproxy, p->nsproxy);
+       }},
+      {"S23", "kernel/fork.c:copy_io()", CopyIo, Label::kCleanupNamespaces,
+       [](const CopyProcessRun& r, const Task* c, const Task* p) {
+         return r.ShareOrCopy("io_context", c->io_context, p->io_context);
+       }},
   };
   for (const CopyStep& step : kCopySteps) {
-    if (SysStatus s =
-            Traced(step.name, step.where, step.run(m_, current, p, f));
-        !s.ok()) {
-      return Fail(step.on_failure, s.error());
-    }
-  }
-  if (SysStatus s = Traced("S22", "kernel/nsproxy.c:copy_namespaces()",
-                           CopyNamespaces(m_, current, p, f));
-      !s.ok()) {
-    return Fail(Label::kCleanupMm, s.error());
-  }
-  if (SysStatus s =
-          Traced("S23", "kernel/fork.c:copy_io()", CopyIo(m_, current, p, f));
-      !s.ok()) {
-    return Fail(Label::kCleanupNamespaces, s.error());
+    const SysStatus s = step.run(m_, current, p, f);
+    Step(step.name, step.where, s,
+         s.ok() && k_.tracing() ? step.describe(*this, current, p) : "");
+    if (!s.ok()) return Fail(step.on_failure, s.error());
   }
   if (SysStatus s = Traced("S24", "arch/x86/kernel/process.c:copy_thread_tls()",
                            CopyThreadTls(k_, current, p, f, args_.stack,
@@ -566,8 +616,16 @@ SysResult<Task*> CopyProcessRun::Run() {
   // S26: the pid comes from the child's nsproxy: with CLONE_NEWPID it is
   // pid 1 of the new namespace.
   SysResult<Pid*> pid = AllocPid(m_, p->nsproxy->pid_for_children);
+  std::string numbers;
+  if (pid.ok() && k_.tracing()) {
+    for (const Upid& upid : pid.value()->numbers) {
+      absl::StrAppendFormat(&numbers, "%s%d", numbers.empty() ? "" : "/",
+                            upid.nr);
+    }
+    numbers = "pid " + numbers + " (one number per namespace level)";
+  }
   Step("S26", "kernel/pid.c:alloc_pid()",
-       pid.ok() ? SysOk() : SysStatus(pid.error()));
+       pid.ok() ? SysOk() : SysStatus(pid.error()), numbers);
   if (!pid.ok()) return Fail(Label::kCleanupThread, pid.error());
   s_.pid = pid.value();
 
@@ -600,7 +658,7 @@ SysResult<Task*> CopyProcessRun::Run() {
   }
   // S37: the namespace's init died meanwhile.
   if (SysStatus s =
-          Traced("S37", "PIDNS_ADDING",
+          Traced("S37 PIDNS_ADDING", kCopyProcess,
                  (s_.pid->numbers.back().ns->pid_allocated & kPidnsAdding) == 0
                      ? SysStatus(Errno::kENOMEM)
                      : SysOk());
@@ -626,7 +684,17 @@ SysResult<Task*> CopyProcessRun::Run() {
   // S41.
   ++m_.total_forks;
   if (!(f & kCloneThread)) --current->signal->multiprocess;
-  Step("S41", kCopyProcess, SysOk());
+  if (k_.tracing()) {
+    Step("S40-S41 link", kCopyProcess, SysOk(),
+         absl::StrFormat("task %d linked: child of %d%s; nr_threads %d, "
+                         "total_forks %d",
+                         p->pid.value, p->real_parent->pid.value,
+                         IsThreadGroupLeader(*p)
+                             ? ""
+                             : absl::StrFormat(", thread of %d",
+                                               p->group_leader->pid.value),
+                         m_.nr_threads, m_.total_forks));
+  }
   return p;
 }
 

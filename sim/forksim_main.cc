@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "model/abi/abi.h"
 #include "model/abi/layout.h"
+#include "sim/explain.h"
 #include "sim/json.h"
 #include "sim/layout_report.h"
 #include "sim/profile.h"
@@ -35,6 +38,15 @@ ABSL_FLAG(std::string, abi, "",
           "ABI to report: x86_64, ia32 or i386 (default: all three)");
 ABSL_FLAG(std::string, format, "text",
           "Output format: text or json (trace: strace or json)");
+ABSL_FLAG(std::string, profile, "",
+          "Kernel profile: 5.2-rc1, 5.2-rc1+clone6 or 5.2 (default: the "
+          "scenario's first)");
+ABSL_FLAG(std::string, diff_profiles, "",
+          "Two profiles, A,B: explain under both and show where they differ");
+ABSL_FLAG(std::string, syscall, "",
+          "One syscall to explain instead of a FILE, written as in a scenario "
+          "(a 64 KiB buffer 'buf' is mapped at 0x10000)");
+ABSL_FLAG(int, at, 0, "Stop after the statement on this line");
 ABSL_FLAG(bool, check_determinism, false,
           "Run each scenario twice and compare the full event streams");
 
@@ -261,6 +273,141 @@ int TraceScenario(const std::vector<std::string>& positional) {
   return all_passed ? kExitOk : 1;
 }
 
+// The scenario for explain and graph: FILE, or --syscall wrapped in one.
+bool ScenarioForCommand(const std::vector<std::string>& positional,
+                        Scenario* scenario) {
+  const std::string syscall = absl::GetFlag(FLAGS_syscall);
+  if (!syscall.empty()) {
+    if (!positional.empty()) {
+      Usage("give either FILE or --syscall, not both");
+      return false;
+    }
+    std::vector<std::string> errors;
+    *scenario = ParseScenario(
+        "--syscall", "map buf 0x10000 0x10000 rw\n" + syscall + "\n", &errors);
+    for (const std::string& error : errors) std::cerr << error << "\n";
+    return errors.empty();
+  }
+  if (positional.size() != 1) {
+    Usage("expected one FILE (or --syscall)");
+    return false;
+  }
+  return LoadScenario(positional[0], scenario);
+}
+
+// The (profile, ABI) to use: flags first, then the scenario's first ones.
+bool PickRun(const Scenario& scenario, const KernelProfile** profile,
+             Abi* abi) {
+  std::string profile_name = absl::GetFlag(FLAGS_profile);
+  if (profile_name.empty()) {
+    profile_name = scenario.profiles.empty() ? "5.2" : scenario.profiles[0];
+  }
+  std::string abi_name = absl::GetFlag(FLAGS_abi);
+  if (abi_name.empty())
+    abi_name = scenario.abis.empty() ? "x86_64" : scenario.abis[0];
+  std::optional<const KernelProfile*> p = ProfileFromName(profile_name);
+  std::optional<Abi> a = AbiFromName(abi_name);
+  if (!p) {
+    Usage(absl::StrFormat(
+        "--profile=%s: expected 5.2-rc1, 5.2-rc1+clone6 or 5.2", profile_name));
+    return false;
+  }
+  if (!a) {
+    Usage(absl::StrFormat("--abi=%s: expected x86_64, ia32 or i386", abi_name));
+    return false;
+  }
+  *profile = *p;
+  *abi = *a;
+  return true;
+}
+
+void PrintFailure(const RunResult& r) {
+  if (!r.passed) std::cout << "# the scenario failed: " << r.failure;
+}
+
+int ExplainScenario(const std::vector<std::string>& positional) {
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "text" && format != "json") {
+    return Usage(absl::StrFormat("--format=%s: expected text or json", format));
+  }
+  Scenario scenario;
+  if (!ScenarioForCommand(positional, &scenario)) return kExitUsage;
+  const KernelProfile* profile;
+  Abi abi;
+  if (!PickRun(scenario, &profile, &abi)) return kExitUsage;
+  const std::string diff = absl::GetFlag(FLAGS_diff_profiles);
+  if (!diff.empty()) {
+    const size_t comma = diff.find(',');
+    const std::string a = diff.substr(0, comma);
+    const std::string b =
+        comma == std::string::npos ? "" : diff.substr(comma + 1);
+    std::optional<const KernelProfile*> pa = ProfileFromName(a);
+    std::optional<const KernelProfile*> pb = ProfileFromName(b);
+    if (!pa || !pb) {
+      return Usage(absl::StrFormat(
+          "--diff-profiles=%s: expected two profiles, A,B", diff));
+    }
+    const RunResult ra = RunScenario(scenario, **pa, abi);
+    const RunResult rb = RunScenario(scenario, **pb, abi);
+    std::cout << absl::StrFormat("--- %s [%s]\n+++ %s [%s]\n", a, AbiName(abi),
+                                 b, AbiName(abi));
+    for (const std::string& line :
+         DiffLines(ExplainText(ra, false), ExplainText(rb, false))) {
+      std::cout << line << "\n";
+    }
+    return kExitOk;
+  }
+  const RunResult r = RunScenario(scenario, *profile, abi);
+  if (format == "json") {
+    for (const std::string& line : ExplainJson(r)) std::cout << line << "\n";
+    return r.passed ? kExitOk : 1;
+  }
+  std::cout << absl::StrFormat("# %s [%s %s]\n",
+                               positional.empty() ? "--syscall" : positional[0],
+                               r.profile, r.abi);
+  for (const std::string& line : ExplainText(r, true))
+    std::cout << line << "\n";
+  PrintFailure(r);
+  return r.passed ? kExitOk : 1;
+}
+
+int GraphScenario(const std::vector<std::string>& positional) {
+  std::string format = absl::GetFlag(FLAGS_format);
+  if (format == "text") format = "dot";
+  if (format != "dot" && format != "svg") {
+    return Usage(absl::StrFormat("--format=%s: expected dot or svg", format));
+  }
+  Scenario scenario;
+  if (!ScenarioForCommand(positional, &scenario)) return kExitUsage;
+  const KernelProfile* profile;
+  Abi abi;
+  if (!PickRun(scenario, &profile, &abi)) return kExitUsage;
+  std::string dot;
+  RunOptions options;
+  options.stop_after_line = absl::GetFlag(FLAGS_at);
+  options.at_stop = [&dot](const Kernel& k,
+                           const std::map<int32_t, std::string>& names) {
+    dot = MachineDot(k.machine(), names);
+  };
+  const RunResult r = RunScenario(scenario, *profile, abi, options);
+  if (format == "dot") {
+    std::cout << dot;
+  } else {
+    // Rendered by Graphviz where it is installed (Debian's graphviz).
+    FILE* pipe = popen("dot -Tsvg 2>/dev/null", "w");
+    if (pipe == nullptr || std::system("command -v dot >/dev/null 2>&1") != 0) {
+      if (pipe != nullptr) pclose(pipe);
+      std::cerr << "forksim: graphviz's dot is not installed; printing DOT\n";
+      std::cout << dot;
+    } else {
+      std::fwrite(dot.data(), 1, dot.size(), pipe);
+      pclose(pipe);
+    }
+  }
+  if (!r.passed) std::cerr << "forksim: the scenario failed: " << r.failure;
+  return r.passed ? kExitOk : 1;
+}
+
 const std::vector<Subcommand>& Subcommands() {
   static const auto* const kSubcommands = new std::vector<Subcommand>{
       {"layout",
@@ -280,6 +427,24 @@ const std::vector<Subcommand>& Subcommands() {
        "or syntax errors. The language: docs/scenario-language.md.",
        {"check_determinism"},
        RunScenarios},
+      {"explain",
+       "FILE | --syscall='clone(...)'",
+       "Walks each syscall of a scenario through the kernel: the entry\n"
+       "decoding (registers to arguments), every check of copy_process()'s\n"
+       "ladder, every resource step with share-or-copy and refcounts, the\n"
+       "user memory read and written, the unwind after a failure, and the\n"
+       "result, each line citing the kernel function and version.\n"
+       "--diff-profiles=A,B shows where two profiles diverge.",
+       {"profile", "abi", "format", "diff_profiles", "syscall"},
+       ExplainScenario},
+      {"graph",
+       "FILE [--at=LINE]",
+       "Prints the machine after a scenario (or after the statement on LINE)\n"
+       "as Graphviz DOT: tasks, parent and thread-group edges, and the\n"
+       "shared structures with their refcounts. --format=svg renders it with\n"
+       "Graphviz's dot when that is installed.",
+       {"profile", "abi", "format", "at"},
+       GraphScenario},
       {"trace",
        "FILE",
        "Runs one scenario and prints what happened: strace-style lines\n"

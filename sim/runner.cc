@@ -133,8 +133,11 @@ uint64_t Fnv1a(uint64_t hash, std::string_view text) {
 
 class Run {
  public:
-  Run(const Scenario& scenario, const KernelProfile& profile, Abi abi)
-      : scenario_(scenario), kernel_(profile, MachineConfig{.abi = abi}) {
+  Run(const Scenario& scenario, const KernelProfile& profile, Abi abi,
+      const RunOptions& options)
+      : scenario_(scenario),
+        options_(options),
+        kernel_(profile, MachineConfig{.abi = abi}) {
     result_.profile = std::string(profile.name);
     result_.abi = std::string(AbiName(abi));
     kernel_.set_resume_callback(
@@ -151,15 +154,29 @@ class Run {
       if (!Applies(st)) continue;
       current_ = &st;
       Exec(st);
+      if (options_.stop_after_line != 0 &&
+          st.line >= options_.stop_after_line) {
+        stopped_early_ = true;
+        break;
+      }
     }
-    if (result_.passed) {
+    if (options_.at_stop) {
+      std::map<int32_t, std::string> names;
+      for (const auto& [name, binding] : bindings_) {
+        if (!binding.is_task) continue;
+        std::string& slot = names[binding.tid.value];
+        slot += slot.empty() ? name : "," + name;
+      }
+      options_.at_stop(kernel_, names);
+    }
+    if (result_.passed && !stopped_early_) {
       for (const auto& [tid, pending] : pending_) {
         FailAt(*pending.statement,
                absl::StrFormat("still blocked at the end of the scenario"));
         break;
       }
     }
-    if (result_.passed) {
+    if (result_.passed && !stopped_early_) {
       for (const Violation& v : CheckInvariants(kernel_.machine())) {
         result_.passed = false;
         result_.failure +=
@@ -665,13 +682,23 @@ class Run {
     const uint64_t nr = task->regs.Get(AbiInfoFor(task->abi).nr_reg);
     const Tid tid = task->pid;
     const std::string prefix = Prefix(task);
+    ExplainedCall explained = Explain(st, task, decoded);
+    const size_t first_event = kernel_.trace().events().size();
     const SyscallOutcome out = kernel_.Syscall(task);
+    explained.events.assign(kernel_.trace().events().begin() + first_event,
+                            kernel_.trace().events().end());
+    explained.blocked = out.blocked;
+    explained.result = out.result;
     Task* after = kernel_.machine().FindTaskByTid(tid);
     const Mm* mm = after != nullptr ? after->mm : nullptr;
     std::string call = decoded.ok()
                            ? FormatSyscall(task_abi(after, tid),
                                            decoded.value(), mm, !out.blocked)
                            : absl::StrFormat("syscall_%#x()", nr);
+    explained.strace =
+        prefix + call +
+        (out.blocked ? " <unfinished ...>" : FormatResult(call, out.result));
+    result_.calls.push_back(std::move(explained));
     if (out.blocked) {
       result_.trace.push_back(prefix + call + " <unfinished ...>");
       if (st.result.kind != ResultSpec::kAny &&
@@ -697,6 +724,33 @@ class Run {
       if (child != nullptr) return Bind(st.bind, child);
     }
     BindValue(st.bind, static_cast<uint64_t>(out.result));
+  }
+
+  // The entry decoding of a call, before it runs.
+  ExplainedCall Explain(const Statement& st, const Task* task,
+                        const SysResult<DecodedSyscall>& decoded) {
+    static constexpr std::string_view kTypes[] = {
+        "int", "unsigned int", "long", "unsigned long", "pointer", "size_t"};
+    const AbiInfo& info = AbiInfoFor(task->abi);
+    ExplainedCall call;
+    call.line = st.line;
+    call.source = st.source;
+    call.tid = task->pid.value;
+    call.abi = std::string(info.name);
+    call.nr_reg = std::string(RegName(task->abi, info.nr_reg));
+    call.nr = task->regs.Get(info.nr_reg);
+    if (!decoded.ok()) return call;
+    const DecodedSyscall& d = decoded.value();
+    call.entry = std::string(d.signature->entry);
+    for (size_t i = 0; i < d.signature->params.size(); ++i) {
+      const SyscallParam& param = d.signature->params[i];
+      call.args.push_back(
+          ExplainedArg{std::string(RegName(task->abi, info.arg_regs[i])),
+                       d.args[i].reg, std::string(param.name),
+                       std::string(kTypes[static_cast<int>(param.type)]),
+                       d.args[i].value, d.args[i].truncated});
+    }
+    return call;
   }
 
   Abi task_abi(const Task* task, Tid) const {
@@ -979,6 +1033,8 @@ class Run {
   }
 
   const Scenario& scenario_;
+  const RunOptions& options_;
+  bool stopped_early_ = false;
   Kernel kernel_;
   RunResult result_;
   const Statement* current_ = nullptr;
@@ -990,8 +1046,8 @@ class Run {
 }  // namespace
 
 RunResult RunScenario(const Scenario& scenario, const KernelProfile& profile,
-                      Abi abi) {
-  return Run(scenario, profile, abi).Go();
+                      Abi abi, const RunOptions& options) {
+  return Run(scenario, profile, abi, options).Go();
 }
 
 std::vector<RunResult> RunScenarioAll(const Scenario& scenario) {
