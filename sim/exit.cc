@@ -148,25 +148,11 @@ WaitLayout WaitLayoutFor(const Task* task) {
   return {72, 12, 16, 20};
 }
 
-// copy_to_user() of `size` zero bytes, traced like Kernel::PutUser(). True
-// when everything was copied.
+// copy_to_user() of `size` zero bytes. True when everything was copied.
 bool CopyZerosToUser(Kernel& k, Task* task, uint64_t addr, uint32_t size,
                      std::string_view what) {
   const std::vector<uint8_t> zeros(size, 0);
-  size_t not_copied = size;
-  if (task->mm != nullptr) {
-    not_copied = task->mm->memory->CopyToUser(addr, zeros);
-  }
-  Event event;
-  event.kind = not_copied == 0 ? Event::Kind::kWrite : Event::Kind::kFault;
-  event.tid = task->pid.value;
-  event.where = "copy_to_user";
-  event.text = std::string(what);
-  event.addr = addr;
-  event.value = size;
-  event.bytes.assign(size - not_copied, 0);
-  k.trace().Add(std::move(event));
-  return not_copied == 0;
+  return k.CopyToUser(task, addr, zeros, what) == 0;
 }
 
 // A task that is killed while it sleeps in a syscall (vfork, wait) never

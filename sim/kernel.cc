@@ -224,6 +224,22 @@ std::vector<uint8_t> LittleEndianBytes(uint64_t value, uint32_t size) {
 
 }  // namespace
 
+void Kernel::TraceAccess(bool ok, bool is_write, const Task* task,
+                         std::string_view where, std::string_view what,
+                         uint64_t addr, size_t size,
+                         std::vector<uint8_t> bytes) {
+  Event event;
+  event.kind = !ok ? Event::Kind::kFault
+                   : (is_write ? Event::Kind::kWrite : Event::Kind::kRead);
+  event.tid = task->pid.value;
+  event.where = std::string(where);
+  event.text = std::string(what);
+  event.addr = addr;
+  event.value = static_cast<int64_t>(size);
+  event.bytes = std::move(bytes);
+  trace_.Add(std::move(event));
+}
+
 SysStatus Kernel::GetUser(Task* task, uint64_t addr, uint32_t size,
                           uint64_t* value, std::string_view what) {
   *value = 0;
@@ -231,15 +247,9 @@ SysStatus Kernel::GetUser(Task* task, uint64_t addr, uint32_t size,
                          ? task->mm->memory->GetUser(addr, size, value)
                          : SysStatus(Errno::kEFAULT);
   if (trace_.enabled) {
-    Event event;
-    event.kind = status.ok() ? Event::Kind::kRead : Event::Kind::kFault;
-    event.tid = task->pid.value;
-    event.where = "get_user";
-    event.text = std::string(what);
-    event.addr = addr;
-    event.value = size;
-    if (status.ok()) event.bytes = LittleEndianBytes(*value, size);
-    trace_.Add(std::move(event));
+    TraceAccess(
+        status.ok(), false, task, "get_user", what, addr, size,
+        status.ok() ? LittleEndianBytes(*value, size) : std::vector<uint8_t>());
   }
   return status;
 }
@@ -250,15 +260,8 @@ SysStatus Kernel::PutUser(Task* task, uint64_t addr, uint32_t size,
                          ? task->mm->memory->PutUser(addr, size, value)
                          : SysStatus(Errno::kEFAULT);
   if (trace_.enabled) {
-    Event event;
-    event.kind = status.ok() ? Event::Kind::kWrite : Event::Kind::kFault;
-    event.tid = task->pid.value;
-    event.where = "put_user";
-    event.text = std::string(what);
-    event.addr = addr;
-    event.value = size;
-    event.bytes = LittleEndianBytes(value, size);
-    trace_.Add(std::move(event));
+    TraceAccess(status.ok(), true, task, "put_user", what, addr, size,
+                LittleEndianBytes(value, size));
   }
   return status;
 }
@@ -272,15 +275,23 @@ size_t Kernel::CopyFromUser(Task* task, std::span<uint8_t> dst, uint64_t src,
     std::fill(dst.begin(), dst.end(), 0);
   }
   if (trace_.enabled) {
-    Event event;
-    event.kind = not_copied == 0 ? Event::Kind::kRead : Event::Kind::kFault;
-    event.tid = task->pid.value;
-    event.where = "copy_from_user";
-    event.text = std::string(what);
-    event.addr = src;
-    event.value = static_cast<int64_t>(dst.size());
-    event.bytes.assign(dst.begin(), dst.begin() + (dst.size() - not_copied));
-    trace_.Add(std::move(event));
+    TraceAccess(not_copied == 0, false, task, "copy_from_user", what, src,
+                dst.size(),
+                std::vector<uint8_t>(dst.begin(),
+                                     dst.begin() + (dst.size() - not_copied)));
+  }
+  return not_copied;
+}
+
+size_t Kernel::CopyToUser(Task* task, uint64_t dst,
+                          std::span<const uint8_t> src, std::string_view what) {
+  const size_t not_copied =
+      task->mm != nullptr ? task->mm->memory->CopyToUser(dst, src) : src.size();
+  if (trace_.enabled) {
+    TraceAccess(not_copied == 0, true, task, "copy_to_user", what, dst,
+                src.size(),
+                std::vector<uint8_t>(src.begin(),
+                                     src.begin() + (src.size() - not_copied)));
   }
   return not_copied;
 }

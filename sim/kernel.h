@@ -162,6 +162,8 @@ class Kernel {
                     std::string_view what);
   size_t CopyFromUser(Task* task, std::span<uint8_t> dst, uint64_t src,
                       std::string_view what);
+  size_t CopyToUser(Task* task, uint64_t dst, std::span<const uint8_t> src,
+                    std::string_view what);
 
  private:
   struct Blocked {
@@ -170,6 +172,10 @@ class Kernel {
   };
   void RegisterSyscalls();
   void FirstRun(Task* task);
+  // Records a user memory access (or its fault) in the trace.
+  void TraceAccess(bool ok, bool is_write, const Task* task,
+                   std::string_view where, std::string_view what, uint64_t addr,
+                   size_t size, std::vector<uint8_t> bytes);
   // Delivers the task's pending signals, as on its return to user mode.
   // Returns false if one of them killed it.
   bool DeliverSignals(Task* task);

@@ -502,37 +502,42 @@ class Parser {
   }
 
   // TYPE expr OP value, for `write` (OP '=') and `expect` (OP '==').
-  void ParseTypedValue(Cursor& c, Statement& st, std::string_view op) {
-    const int tcol = c.col();
-    st.name = c.Ident("a type (u8, u16, u32, u64, s32 or a struct name)");
-    if (!IsMemoryType(st.name)) {
-      c.FailAt(tcol,
-               "expected a type: u8, u16, u32, u64, s32, clone6_args, "
-               "clone6_args_naive, clone_args, clone_args_ver0, "
-               "clone_args_ver1 or user_desc");
+  // TYPE expr OP value, for `write` (OP '=') and `expect` (OP '=='); the
+  // type has been read into st.name when `type_read` is set.
+  void ParseTypedValue(Cursor& c, Statement& st, std::string_view op,
+                       bool type_read = false) {
+    if (!type_read) {
+      const int tcol = c.col();
+      st.name = c.Ident("a type (u8, u16, u32, u64, s32 or a struct name)");
+      if (!IsMemoryType(st.name)) {
+        c.FailAt(tcol,
+                 "expected a type: u8, u16, u32, u64, s32, clone6_args, "
+                 "clone6_args_naive, clone_args, clone_args_ver0, "
+                 "clone_args_ver1 or user_desc");
+      }
     }
     st.args.push_back(c.ParseExpr("an address"));
     c.Expect(op, absl::StrFormat("'%s'", op));
-    if (c.Accept("{")) {
-      st.struct_literal = true;
-      if (!StructFromName(st.name))
-        c.Fail("expected a number for an integer type");
-      if (!c.Accept("}")) {
-        do {
-          FieldInit f;
-          f.col = c.col();
-          f.name = c.Ident("a field name");
-          c.Expect("=", "'=' after the field name");
-          f.value = c.ParseExpr("a value");
-          st.fields.push_back(std::move(f));
-        } while (c.Accept(","));
-        c.Expect("}", "',' or '}'");
-      }
-    } else {
-      if (StructFromName(st.name))
+    if (!c.Accept("{")) {
+      if (StructFromName(st.name)) {
         c.Fail("expected a struct literal '{field = value, ...}'");
+      }
       st.args.push_back(c.ParseExpr("a value"));
+      return;
     }
+    if (!StructFromName(st.name))
+      c.Fail("expected a number for an integer type");
+    st.struct_literal = true;
+    if (c.Accept("}")) return;
+    do {
+      FieldInit f;
+      f.col = c.col();
+      f.name = c.Ident("a field name");
+      c.Expect("=", "'=' after the field name");
+      f.value = c.ParseExpr("a value");
+      st.fields.push_back(std::move(f));
+    } while (c.Accept(","));
+    c.Expect("}", "',' or '}'");
   }
 
   void ParseExpect(Cursor& c, Statement& st) {
@@ -600,30 +605,8 @@ class Parser {
       st.text = c.Ident("a task name");
     } else if (IsMemoryType(what)) {
       st.kind = K::kExpectMemory;
-      // Re-read from the type: ParseTypedValue wants it.
       st.name = what;
-      st.args.push_back(c.ParseExpr("an address"));
-      c.Expect("==", "'=='");
-      if (c.Accept("{")) {
-        if (!StructFromName(st.name))
-          c.Fail("expected a number for an integer type");
-        st.struct_literal = true;
-        if (!c.Accept("}")) {
-          do {
-            FieldInit f;
-            f.col = c.col();
-            f.name = c.Ident("a field name");
-            c.Expect("=", "'='");
-            f.value = c.ParseExpr("a value");
-            st.fields.push_back(std::move(f));
-          } while (c.Accept(","));
-          c.Expect("}", "',' or '}'");
-        }
-      } else {
-        if (StructFromName(st.name))
-          c.Fail("expected a struct literal '{field = value, ...}'");
-        st.args.push_back(c.ParseExpr("a value"));
-      }
+      ParseTypedValue(c, st, "==", /*type_read=*/true);
     } else if (c.PeekIs("shares") || c.PeekIs("separate")) {
       st.kind = K::kExpectShares;
       st.text = what;
