@@ -294,11 +294,7 @@ struct WaitResult {
 };
 
 Pid* FindPidBySerial(const Machine& m, uint64_t serial) {
-  for (Pid* pid : m.pids) {
-    if (pid->serial == serial) return pid;
-    if (pid->serial > serial) break;
-  }
-  return nullptr;
+  return m.pids.Find(serial);
 }
 
 uint64_t FindGetPid(const Task* current, int nr) {

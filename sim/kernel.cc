@@ -149,13 +149,16 @@ SyscallOutcome Kernel::Invoke(Task* task, Sysno sysno,
 }
 
 void Kernel::Schedule() {
-  // Creation order: the registry iterates by serial.
+  // Creation order: the registry iterates by serial. Every task older than
+  // the last one seen here has had its first slice (or never will: it was
+  // killed first), so only the newer ones are looked at.
   std::vector<Task*> fresh;
-  for (Task* task : machine_->tasks) {
+  machine_->tasks.ForEachFrom(scheduled_up_to_ + 1, [&](Task* task) {
     if (!task->started && task->state == TaskState::kRunnable) {
       fresh.push_back(task);
     }
-  }
+  });
+  scheduled_up_to_ = machine_->tasks.last_serial();
   for (Task* task : fresh) FirstRun(task);
 }
 

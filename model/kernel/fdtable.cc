@@ -46,17 +46,17 @@ void FdBitmap::MaskTail() {
 
 bool FdBitmap::Test(uint32_t i) const {
   if (i >= nbits_) return false;
-  return (words_[i / bits_per_word_] >> (i % bits_per_word_)) & 1;
+  return (words_[i >> word_shift()] >> (i & (bits_per_word_ - 1))) & 1;
 }
 
 void FdBitmap::Set(uint32_t i) {
   assert(i < nbits_);
-  words_[i / bits_per_word_] |= uint64_t{1} << (i % bits_per_word_);
+  words_[i >> word_shift()] |= uint64_t{1} << (i & (bits_per_word_ - 1));
 }
 
 void FdBitmap::Clear(uint32_t i) {
   assert(i < nbits_);
-  words_[i / bits_per_word_] &= ~(uint64_t{1} << (i % bits_per_word_));
+  words_[i >> word_shift()] &= ~(uint64_t{1} << (i & (bits_per_word_ - 1)));
 }
 
 // lib/find_bit.c:find_next_zero_bit() [5.2]: word at a time, so that a large

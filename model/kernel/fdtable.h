@@ -84,6 +84,9 @@ class FdBitmap {
   void Resize(uint32_t nbits);
 
   uint32_t bits_per_word() const { return bits_per_word_; }
+  // log2(bits_per_word): words are 32 or 64 bits, so an index splits by
+  // shift and mask rather than by division.
+  uint32_t word_shift() const { return bits_per_word_ == 64 ? 6 : 5; }
   uint32_t size() const { return nbits_; }  // in bits
   size_t words() const { return words_.size(); }
 

@@ -214,10 +214,15 @@ void Machine::BootTasks() {
 }
 
 Task* Machine::FindTaskByTid(Tid tid) const {
-  for (Task* task : tasks) {
-    if (task->pid == tid && task->state != TaskState::kDead) return task;
+  // find_task_by_pid_ns(tid, &init_pid_ns): the global number's pid, then
+  // the task attached to it as PIDTYPE_PID.
+  const Pid* pid = init_pid_ns->idr.Find(tid.value);
+  if (pid == nullptr) {
+    return tid.value == 0 ? idle : nullptr;
   }
-  return nullptr;
+  if (pid->tasks[kPidTypePid].empty()) return nullptr;
+  Task* task = pid->tasks[kPidTypePid].front();
+  return task->state == TaskState::kDead ? nullptr : task;
 }
 
 SysStatus Machine::SetPidMax(int64_t value) {

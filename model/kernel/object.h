@@ -89,6 +89,21 @@ class Registry {
   }
 
   size_t size() const { return objects_.size(); }
+
+  // The object with this serial, or nullptr.
+  T* Find(uint64_t serial) const {
+    auto it = objects_.find(serial);
+    return it == objects_.end() ? nullptr : it->second.get();
+  }
+
+  // Calls f(T*) for each object with a serial of at least `serial`, in
+  // order.
+  template <typename F>
+  void ForEachFrom(uint64_t serial, F f) const {
+    for (auto it = objects_.lower_bound(serial); it != objects_.end(); ++it) {
+      f(it->second.get());
+    }
+  }
   uint64_t last_serial() const { return last_serial_; }
 
   // Iteration in serial (creation) order.
