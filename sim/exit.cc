@@ -259,9 +259,11 @@ bool DoNotifyParent(Kernel& k, Task* tsk, int sig) {
     autoreap = true;
     if (action.handler == kSigIgn) sig = 0;
   }
-  k.Emit(Event::Kind::kNote, tsk, "kernel/signal.c:do_notify_parent()",
-         absl::StrFormat("parent %d, signal %d%s", parent->pid.value, sig,
-                         autoreap ? ", autoreap" : ""));
+  if (k.tracing()) {
+    k.Emit(Event::Kind::kNote, tsk, "kernel/signal.c:do_notify_parent()",
+           absl::StrFormat("parent %d, signal %d%s", parent->pid.value, sig,
+                           autoreap ? ", autoreap" : ""));
+  }
   if (sig > 0 && sig <= kNsig) GroupSendSig(k, tsk, parent, sig);
   // __wake_up_parent(): the parent's wait is re-polled after the syscall.
   return autoreap;
@@ -332,8 +334,10 @@ bool WaitTaskZombie(Kernel& k, Task* current, const WaitOpts& wo, Task* p,
     status = p->signal->group_exit ? p->signal->group_exit_code : p->exit_code;
     r.stat = status;
     p->state = TaskState::kDead;
-    k.Emit(Event::Kind::kNote, current, "kernel/exit.c:wait_task_zombie()",
-           absl::StrFormat("reaps %d, status 0x%x", p->pid.value, status));
+    if (k.tracing()) {
+      k.Emit(Event::Kind::kNote, current, "kernel/exit.c:wait_task_zombie()",
+             absl::StrFormat("reaps %d, status 0x%x", p->pid.value, status));
+    }
     ReleaseTask(k, p);  // p is gone
   }
   if ((status & 0x7f) == 0) {
@@ -482,11 +486,13 @@ void KillGroup(Kernel& k, Task* task, int sig);
 void ZapPidNsProcesses(Kernel& k, Task* father, PidNamespace* ns) {
   // disable_pid_allocation(): no more processes in this namespace.
   ns->pid_allocated &= ~kPidnsAdding;
-  k.Emit(Event::Kind::kNote, father,
-         "kernel/pid_namespace.c:zap_pid_ns_processes()",
-         absl::StrFormat("pid namespace level %d: allocation disabled, "
-                         "SIGKILL to every other task",
-                         ns->level));
+  if (k.tracing()) {
+    k.Emit(Event::Kind::kNote, father,
+           "kernel/pid_namespace.c:zap_pid_ns_processes()",
+           absl::StrFormat("pid namespace level %d: allocation disabled, "
+                           "SIGKILL to every other task",
+                           ns->level));
+  }
   // Terminated children are autoreaped from now on.
   father->sighand->action[kSigchld - 1].handler = kSigIgn;
   // SIGKILL to the group of every pid numbered 2 and up, in idr order. Each
@@ -517,10 +523,12 @@ void ZapPidNsProcesses(Kernel& k, Task* father, PidNamespace* ns) {
   }
   const uint32_t init_pids = IsThreadGroupLeader(*father) ? 1 : 2;
   if (ns->pid_allocated != init_pids) {
-    k.Emit(Event::Kind::kNote, father,
-           "kernel/pid_namespace.c:zap_pid_ns_processes()",
-           absl::StrFormat("%d pids left; the kernel would wait for them",
-                           ns->pid_allocated));
+    if (k.tracing()) {
+      k.Emit(Event::Kind::kNote, father,
+             "kernel/pid_namespace.c:zap_pid_ns_processes()",
+             absl::StrFormat("%d pids left; the kernel would wait for them",
+                             ns->pid_allocated));
+    }
   }
 }
 
@@ -577,9 +585,11 @@ void ForgetOriginalParent(Kernel& k, Task* father, std::vector<Task*>& dead) {
   Task* reaper = FindChildReaper(k, father);
   if (father->children.empty()) return;
   reaper = FindNewReaper(k, father, reaper);
-  k.Emit(Event::Kind::kNote, father, "kernel/exit.c:forget_original_parent()",
-         absl::StrFormat("%d child(ren) to %d", father->children.size(),
-                         reaper->pid.value));
+  if (k.tracing()) {
+    k.Emit(Event::Kind::kNote, father, "kernel/exit.c:forget_original_parent()",
+           absl::StrFormat("%d child(ren) to %d", father->children.size(),
+                           reaper->pid.value));
+  }
   for (Task* p : father->children) {
     for (Task* t : ThreadGroup(p)) {
       t->real_parent = reaper;
@@ -621,10 +631,12 @@ void KillGroup(Kernel& k, Task* task, int sig) {
   SignalStruct* signal = task->signal;
   signal->group_exit = true;  // SIGNAL_GROUP_EXIT
   signal->group_exit_code = sig;
-  k.Emit(Event::Kind::kSignal, task, "kernel/signal.c:complete_signal()",
-         absl::StrFormat("%s to the group of %d", SignalName(sig),
-                         task->tgid.value),
-         sig);
+  if (k.tracing()) {
+    k.Emit(Event::Kind::kSignal, task, "kernel/signal.c:complete_signal()",
+           absl::StrFormat("%s to the group of %d", SignalName(sig),
+                           task->tgid.value),
+           sig);
+  }
   std::vector<Task*> group = ThreadGroup(task);
   std::rotate(group.begin(), group.begin() + 1, group.end());
   for (Task* t : group) {
@@ -653,8 +665,11 @@ void TakeOverLeader(Kernel& k, Task* tsk) {
   leader->state = TaskState::kDead;
   Pid* old_pid = tsk->thread_pid;
   Pid* leader_pid = leader->thread_pid;
-  k.Emit(Event::Kind::kNote, tsk, "fs/exec.c:de_thread()",
-         absl::StrFormat("takes over the leader's pid %d", leader->pid.value));
+  if (k.tracing()) {
+    k.Emit(
+        Event::Kind::kNote, tsk, "fs/exec.c:de_thread()",
+        absl::StrFormat("takes over the leader's pid %d", leader->pid.value));
+  }
   // change_pid(tsk, PIDTYPE_PID, task_pid(leader)).
   tsk->pid = leader->pid;
   DetachPid(m, tsk, old_pid, kPidTypePid);
@@ -740,8 +755,10 @@ void MmRelease(Kernel& k, Task* task, Mm* mm) {
     if (mm != nullptr && mm->refcount > 1) {
       // put_user(0, tsk->clear_child_tid): the error is not checked.
       (void)k.PutUser(task, task->clear_child_tid, 4, 0, "*clear_child_tid");
-      k.Emit(Event::Kind::kNote, task, "kernel/fork.c:mm_release()",
-             absl::StrFormat("futex wake 0x%x", task->clear_child_tid));
+      if (k.tracing()) {
+        k.Emit(Event::Kind::kNote, task, "kernel/fork.c:mm_release()",
+               absl::StrFormat("futex wake 0x%x", task->clear_child_tid));
+      }
     }
     task->clear_child_tid = 0;
   }
@@ -759,8 +776,10 @@ void DoExit(Kernel& k, Task* task, int code) {
   Machine& m = k.machine();
   AbandonBlockedSyscall(k, task);
   task->flags |= kPfExiting;  // exit_signals()
-  k.Emit(Event::Kind::kExit, task, "kernel/exit.c:do_exit()",
-         absl::StrFormat("code 0x%x", code), code);
+  if (k.tracing()) {
+    k.Emit(Event::Kind::kExit, task, "kernel/exit.c:do_exit()",
+           absl::StrFormat("code 0x%x", code), code);
+  }
   const bool group_dead = --task->signal->live == 0;
   task->exit_code = code;
   // exit_mm() [5.2].
@@ -1006,9 +1025,11 @@ int64_t SysExecve(Kernel& k, Task* current, const DecodedSyscall& /*d*/) {
   ++current->self_exec_id;
   FlushSignalHandlers(current);
   if (displaced != nullptr) PutFilesStruct(m.fd_env(), displaced);
-  k.Emit(Event::Kind::kNote, current, "fs/exec.c:__do_execve_file()",
-         absl::StrFormat("exec'd: new mm, self_exec_id %d",
-                         current->self_exec_id));
+  if (k.tracing()) {
+    k.Emit(Event::Kind::kNote, current, "fs/exec.c:__do_execve_file()",
+           absl::StrFormat("exec'd: new mm, self_exec_id %d",
+                           current->self_exec_id));
+  }
   return 0;
 }
 
