@@ -288,38 +288,11 @@ void BM_LegacySketch(benchmark::State& state, Abi abi) {
 int64_t MarshalClone6(Kernel& k, Task* current, const RegisterFile& regs,
                       bool backwards3, std::shared_ptr<CloneArgs>* out) {
   SysResult<DecodedSyscall> decoded = DecodeSyscall(regs);
-  const DecodedSyscall& d = decoded.value();
-  const uint64_t uargs = d.arg(0);
-  const uint64_t flags = d.arg(1);
-  if (d.arg(2) || d.arg(3) || d.arg(4) || d.arg(5)) {
-    return SyscallError(Errno::kEINVAL);
-  }
-  if (flags & kCloneDetached) return SyscallError(Errno::kEINVAL);
-  const StructLayout& layout = LayoutFor(StructId::kClone6Args, current->abi);
-  auto field = [&](std::string_view name) {
-    return uargs + FindField(layout, name)->offset;
-  };
+  // As SysClone6(): the arguments live where a vfork's finish can see them.
   auto args = std::make_shared<CloneArgs>();
-  args->flags = flags;
-  args->is_clone6 = true;
-  SysStatus result =
-      k.GetUser(current, field("stack"), 8, &args->stack, "clone6_args.stack");
-  if (result.ok() && backwards3) {
-    result = k.GetUser(current, field("stack_size"), 8, &args->stack_size,
-                       "clone6_args.stack_size");
-  }
-  if (result.ok() && (flags & (kCloneChildCleartid | kCloneChildSettid))) {
-    result = k.GetUser(current, field("child_tidptr"), 8, &args->child_tidptr,
-                       "clone6_args.child_tidptr");
-  }
-  if (result.ok() && (flags & kCloneParentSettid)) {
-    result = k.GetUser(current, field("parent_tidptr"), 8, &args->parent_tidptr,
-                       "clone6_args.parent_tidptr");
-  }
-  if (result.ok() && (flags & kCloneSettls)) {
-    result = k.GetUser(current, field("tls"), 8, &args->tls, "clone6_args.tls");
-  }
-  if (!result.ok()) return SyscallError(Errno::kEFAULT);
+  const int64_t error =
+      Clone6ReadArgs(k, current, decoded.value(), args.get(), backwards3);
+  if (error != 0) return error;
   *out = std::move(args);
   return 0;
 }

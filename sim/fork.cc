@@ -943,12 +943,15 @@ int64_t SysClone(Kernel& k, Task* current, const DecodedSyscall& d) {
   return DoFork(k, current, args);
 }
 
-int64_t SysClone6(Kernel& k, Task* current, const DecodedSyscall& d) {
-  // SYSCALL_DEFINE6(clone6, ...) from the RFC (kernel-facts.md §10).
+int64_t Clone6ReadArgs(Kernel& k, Task* current, const DecodedSyscall& d,
+                       CloneArgs* args, bool backwards3) {
+  // SYSCALL_DEFINE6(clone6, ...) from the RFC (kernel-facts.md §10 steps
+  // 1-9).
   const uint64_t uargs = d.arg(0);
   const uint64_t flags = d.arg(1);  // unsigned int, widened to u64
-  if (d.arg(2) || d.arg(3) || d.arg(4) || d.arg(5))
+  if (d.arg(2) || d.arg(3) || d.arg(4) || d.arg(5)) {
     return SyscallError(Errno::kEINVAL);
+  }
   // "flags1 is full so we only need to verify that CLONE_DETACHED is not
   // passed": rejected even without CLONE_PIDFD.
   if (flags & kCloneDetached) return SyscallError(Errno::kEINVAL);
@@ -956,15 +959,17 @@ int64_t SysClone6(Kernel& k, Task* current, const DecodedSyscall& d) {
   auto field = [&](std::string_view name) {
     return uargs + FindField(layout, name)->offset;
   };
-  // Shared with the finishing step, which may run after a vfork wait.
-  auto args = std::make_shared<CloneArgs>();
   args->flags = flags;
   args->is_clone6 = true;
   // The stack is always read, so a NULL uargs faults; the other fields only
-  // when a flag asks for them; the first fault stops the reads.
-  // (stack_size is read only under CONFIG_CLONE_BACKWARDS3: never on x86.)
+  // when a flag asks for them; the first fault stops the reads. stack_size
+  // is read only under CONFIG_CLONE_BACKWARDS3, never on x86.
   SysStatus result =
       k.GetUser(current, field("stack"), 8, &args->stack, "clone6_args.stack");
+  if (result.ok() && backwards3) {
+    result = k.GetUser(current, field("stack_size"), 8, &args->stack_size,
+                       "clone6_args.stack_size");
+  }
   if (result.ok() && (flags & (kCloneChildCleartid | kCloneChildSettid))) {
     result = k.GetUser(current, field("child_tidptr"), 8, &args->child_tidptr,
                        "clone6_args.child_tidptr");
@@ -976,12 +981,26 @@ int64_t SysClone6(Kernel& k, Task* current, const DecodedSyscall& d) {
   if (result.ok() && (flags & kCloneSettls)) {
     result = k.GetUser(current, field("tls"), 8, &args->tls, "clone6_args.tls");
   }
-  if (!result.ok()) return SyscallError(Errno::kEFAULT);
+  return result.ok() ? 0 : SyscallError(Errno::kEFAULT);
+}
+
+int64_t SysClone6(Kernel& k, Task* current, const DecodedSyscall& d) {
+  // Shared with the finishing step, which may run after a vfork wait.
+  auto args = std::make_shared<CloneArgs>();
+  if (const int64_t error = Clone6ReadArgs(k, current, d, args.get(),
+                                           /*backwards3=*/false);
+      error != 0) {
+    return error;
+  }
   // After the common path, with CLONE_PIDFD, the pidfd field is written back
   // whatever the result: 0 if the failure came before the pidfd existed, a
   // stale closed number if after; and a fault there turns even a success
   // into EFAULT (the child exists, its pid is lost to the caller).
-  const uint64_t pidfd_addr = field("pidfd");
+  const uint64_t flags = args->flags;
+  const uint64_t pidfd_addr =
+      d.arg(0) +
+      FindField(LayoutFor(StructId::kClone6Args, current->abi), "pidfd")
+          ->offset;
   return DoForkThen(
       k, current, *args,
       [&k, current, flags, pidfd_addr, args](int64_t nr) -> int64_t {

@@ -18,6 +18,7 @@
 
 #include "model/errno.h"
 #include "model/kernel/kernel.h"
+#include "sim/syscall_entry.h"
 
 namespace forksim {
 
@@ -62,6 +63,17 @@ SysStatus CopyThreadTls(Kernel& k, Task* current, Task* p, uint64_t flags,
 // blocks until the child execs or exits; the result is then delivered by the
 // kernel's resume path.
 int64_t DoFork(Kernel& k, Task* current, CloneArgs& args);
+
+// Clone6ReadArgs()
+//
+// The RFC's clone6 entry up to _do_clone_common() (kernel-facts.md §10 steps
+// 1-9): flags2..flags5 and CLONE_DETACHED (EINVAL), then the reads of struct
+// clone6_args that the flags ask for, in order, stopping at the first fault
+// (EFAULT). `backwards3` adds the stack_size read that only
+// CONFIG_CLONE_BACKWARDS3 kernels do (never on x86; for benchmarks of that
+// shape). Returns 0 or -errno.
+int64_t Clone6ReadArgs(Kernel& k, Task* current, const DecodedSyscall& d,
+                       CloneArgs* args, bool backwards3);
 
 // KernelThread()
 //
