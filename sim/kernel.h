@@ -186,7 +186,7 @@ class Kernel {
   Trace trace_;
   Task* current_ = nullptr;
   Sysno current_sysno_ = Sysno::kCount;
-  uint64_t scheduled_up_to_ = 0;  // the newest task serial Schedule() saw
+  uint64_t scheduled_up_to_ = 0;        // the newest task serial Schedule() saw
   std::map<int32_t, Blocked> blocked_;  // by global pid: deterministic order
   std::map<int32_t, std::vector<int>> arriving_;  // by global pid
   ResumeCallback on_resume_;
