@@ -698,9 +698,20 @@ class Run {
     explained.strace =
         prefix + call +
         (out.blocked ? " <unfinished ...>" : FormatResult(call, out.result));
+    // The user memory the kernel read and wrote for this call, under its
+    // line, in the order it happened.
+    std::vector<std::string> memory_lines;
+    for (const Event& e : explained.events) {
+      if (e.kind == Event::Kind::kRead || e.kind == Event::Kind::kWrite ||
+          e.kind == Event::Kind::kFault) {
+        memory_lines.push_back(MemoryLine(e));
+      }
+    }
     result_.calls.push_back(std::move(explained));
     if (out.blocked) {
       result_.trace.push_back(prefix + call + " <unfinished ...>");
+      result_.trace.insert(result_.trace.end(), memory_lines.begin(),
+                           memory_lines.end());
       if (st.result.kind != ResultSpec::kAny &&
           st.result.kind != ResultSpec::kBlocked) {
         pending_[tid.value] = PendingCall{&st, name};
@@ -713,6 +724,8 @@ class Run {
       return;
     }
     result_.trace.push_back(prefix + call + FormatResult(call, out.result));
+    result_.trace.insert(result_.trace.end(), memory_lines.begin(),
+                         memory_lines.end());
     if (st.result.kind == ResultSpec::kBlocked) {
       return Fail(absl::StrFormat("expected the call to block, it returned %s",
                                   ResultText(out.result)));
@@ -751,6 +764,19 @@ class Run {
                        d.args[i].value, d.args[i].truncated});
     }
     return call;
+  }
+
+  // "  | read  0x10018 8: 00 00 ... (clone6_args.stack, task 3)": one user
+  // memory access of a call, for the trace.
+  static std::string MemoryLine(const Event& e) {
+    std::string bytes;
+    for (uint8_t b : e.bytes) absl::StrAppendFormat(&bytes, " %02x", b);
+    const char* what = e.kind == Event::Kind::kRead    ? "read "
+                       : e.kind == Event::Kind::kWrite ? "write"
+                                                       : "fault";
+    return absl::StrFormat("  | %s %#x %d:%s (%s, task %d, %s)", what, e.addr,
+                           e.value, bytes.empty() ? "" : bytes, e.text, e.tid,
+                           e.where);
   }
 
   Abi task_abi(const Task* task, Tid) const {
