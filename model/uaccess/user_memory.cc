@@ -66,6 +66,7 @@ absl::Status UserMemory::Unmap(uint64_t addr, uint64_t len) {
   if (absl::Status s = CheckRange(addr, len); !s.ok()) return s;
   const uint64_t first = addr / kPageSize, last = (addr + len) / kPageSize;
   pages_.erase(pages_.lower_bound(first), pages_.lower_bound(last));
+  cached_page_ = nullptr;
   return absl::OkStatus();
 }
 
@@ -115,16 +116,26 @@ bool UserMemory::AccessOk(uint64_t addr, uint64_t size) const {
   return end <= addr_limit_;
 }
 
-const UserMemory::Page* UserMemory::FindPage(uint64_t addr, Prot need) const {
-  auto it = pages_.find(addr / kPageSize);
+UserMemory::Page* UserMemory::LookupPage(uint64_t index) const {
+  // A one-entry cache: consecutive accesses mostly hit the same page. Map
+  // nodes never move, so the pointer stays valid until Unmap() erases it.
+  if (index == cached_index_ && cached_page_ != nullptr) return cached_page_;
+  auto it = pages_.find(index);
   if (it == pages_.end()) return nullptr;
-  if ((it->second.prot & need) != need) return nullptr;
-  return &it->second;
+  cached_index_ = index;
+  cached_page_ = const_cast<Page*>(&it->second);
+  return cached_page_;
+}
+
+const UserMemory::Page* UserMemory::FindPage(uint64_t addr, Prot need) const {
+  const Page* page = LookupPage(addr / kPageSize);
+  if (page == nullptr) return nullptr;
+  if ((page->prot & need) != need) return nullptr;
+  return page;
 }
 
 UserMemory::Page* UserMemory::FindWritablePage(uint64_t addr) {
-  auto it = pages_.find(addr / kPageSize);
-  return it == pages_.end() ? nullptr : &it->second;
+  return LookupPage(addr / kPageSize);
 }
 
 uint64_t UserMemory::AccessibleRun(uint64_t addr, uint64_t len,

@@ -124,6 +124,8 @@ class UserMemory {
     std::shared_ptr<PageData> data;
   };
 
+  // The page with this index, or nullptr (through the last-page cache).
+  Page* LookupPage(uint64_t index) const;
   // The page holding `addr` if it allows `need`, else nullptr.
   const Page* FindPage(uint64_t addr, Prot need) const;
   Page* FindWritablePage(uint64_t addr);
@@ -139,6 +141,8 @@ class UserMemory {
   uint32_t kernel_long_bits_;
   // Ordered by page number: iteration order is deterministic.
   std::map<uint64_t, Page> pages_;
+  mutable uint64_t cached_index_ = 0;
+  mutable Page* cached_page_ = nullptr;
   UaccessStats stats_;
 };
 
