@@ -783,9 +783,6 @@ SysStatus DoSetThreadArea(Kernel& k, Task* current, Task* p, uint64_t u_info) {
   return SysOk();
 }
 
-// A __user pointer given in a 32-bit ABI's argument: the zero-extended value.
-uint64_t TlsPointer(uint64_t tls) { return tls; }
-
 }  // namespace
 
 // copy_thread_tls() [5.2]: arch/x86/kernel/process_64.c:384-457 and
@@ -815,7 +812,7 @@ SysStatus CopyThreadTls(Kernel& k, Task* current, Task* p, uint64_t flags,
   if (!(flags & kCloneSettls)) return SysOk();
   if (AbiInfoFor(current->abi).tls_kind == TlsKind::kUserDesc) {
     // in_ia32_syscall() on x86-64, always on i386.
-    return DoSetThreadArea(k, current, p, TlsPointer(tls));
+    return DoSetThreadArea(k, current, p, tls);
   }
   // do_arch_prctl_64(p, ARCH_SET_FS, tls) (process_64.c:746-774).
   if (tls >= AbiInfoFor(current->abi).user_addr_limit) return Errno::kEPERM;

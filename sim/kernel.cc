@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "model/abi/layout.h"
 #include "model/kernel/pid.h"
 #include "sim/exit.h"
 #include "sim/syscalls.h"
@@ -220,8 +221,7 @@ namespace {
 
 std::vector<uint8_t> LittleEndianBytes(uint64_t value, uint32_t size) {
   std::vector<uint8_t> bytes(size);
-  for (uint32_t i = 0; i < size; ++i)
-    bytes[i] = static_cast<uint8_t>(value >> (8 * i));
+  StoreLittleEndian(bytes.data(), size, value);
   return bytes;
 }
 

@@ -691,10 +691,10 @@ class Run {
     explained.result = out.result;
     Task* after = kernel_.machine().FindTaskByTid(tid);
     const Mm* mm = after != nullptr ? after->mm : nullptr;
-    std::string call = decoded.ok()
-                           ? FormatSyscall(task_abi(after, tid),
-                                           decoded.value(), mm, !out.blocked)
-                           : absl::StrFormat("syscall_%#x()", nr);
+    std::string call =
+        decoded.ok()
+            ? FormatSyscall(task_abi(after), decoded.value(), mm, !out.blocked)
+            : absl::StrFormat("syscall_%#x()", nr);
     explained.strace =
         prefix + call +
         (out.blocked ? " <unfinished ...>" : FormatResult(call, out.result));
@@ -779,7 +779,7 @@ class Run {
                            e.where);
   }
 
-  Abi task_abi(const Task* task, Tid) const {
+  Abi task_abi(const Task* task) const {
     return task != nullptr ? task->abi : kernel_.abi();
   }
 

@@ -116,14 +116,14 @@ bool UserMemory::AccessOk(uint64_t addr, uint64_t size) const {
   return end <= addr_limit_;
 }
 
-UserMemory::Page* UserMemory::LookupPage(uint64_t index) const {
+const UserMemory::Page* UserMemory::LookupPage(uint64_t index) const {
   // A one-entry cache: consecutive accesses mostly hit the same page. Map
   // nodes never move, so the pointer stays valid until Unmap() erases it.
   if (index == cached_index_ && cached_page_ != nullptr) return cached_page_;
   auto it = pages_.find(index);
   if (it == pages_.end()) return nullptr;
   cached_index_ = index;
-  cached_page_ = const_cast<Page*>(&it->second);
+  cached_page_ = &it->second;
   return cached_page_;
 }
 
@@ -135,7 +135,8 @@ const UserMemory::Page* UserMemory::FindPage(uint64_t addr, Prot need) const {
 }
 
 UserMemory::Page* UserMemory::FindWritablePage(uint64_t addr) {
-  return LookupPage(addr / kPageSize);
+  // Non-const this: the page it found is ours to change.
+  return const_cast<Page*>(LookupPage(addr / kPageSize));
 }
 
 uint64_t UserMemory::AccessibleRun(uint64_t addr, uint64_t len,

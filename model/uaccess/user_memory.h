@@ -125,7 +125,7 @@ class UserMemory {
   };
 
   // The page with this index, or nullptr (through the last-page cache).
-  Page* LookupPage(uint64_t index) const;
+  const Page* LookupPage(uint64_t index) const;
   // The page holding `addr` if it allows `need`, else nullptr.
   const Page* FindPage(uint64_t addr, Prot need) const;
   Page* FindWritablePage(uint64_t addr);
@@ -142,7 +142,7 @@ class UserMemory {
   // Ordered by page number: iteration order is deterministic.
   std::map<uint64_t, Page> pages_;
   mutable uint64_t cached_index_ = 0;
-  mutable Page* cached_page_ = nullptr;
+  mutable const Page* cached_page_ = nullptr;
   UaccessStats stats_;
 };
 
