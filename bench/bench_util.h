@@ -22,7 +22,7 @@
 #include "benchmark/benchmark.h"
 #include "model/kernel/kernel.h"
 #include "model/uaccess/user_memory.h"
-#include "sim/kernel.h"
+#include "sim/kernel/kernel.h"
 
 namespace forksim::bench {
 

@@ -31,7 +31,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
 #include "model/abi/layout.h"
-#include "sim/fork.h"
+#include "sim/kernel/fork.h"
 
 namespace forksim::bench {
 namespace {

@@ -40,8 +40,8 @@
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
 #include "model/abi/layout.h"
-#include "sim/fork.h"
-#include "sim/syscall_entry.h"
+#include "sim/kernel/fork.h"
+#include "sim/kernel/syscall_entry.h"
 
 namespace forksim::bench {
 namespace {

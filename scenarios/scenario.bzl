@@ -12,11 +12,11 @@ def scenario_tests(srcs):
             name = src[:-len(".scn")],
             srcs = ["run_scenario.sh"],
             args = [
-                "$(location //sim:forksim)",
+                "$(location //sim/tools:forksim)",
                 "$(location %s)" % src,
             ],
             data = [
-                "//sim:forksim",
+                "//sim/tools:forksim",
                 src,
             ],
             size = "small",

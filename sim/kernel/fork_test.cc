@@ -1,0 +1,656 @@
+// copy_process() and _do_fork() for [5.2-rc1], the clone6 RFC and [5.2], on
+// all three ABIs. Each test names the kernel-facts.md section it checks.
+
+#include "sim/kernel/fork.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "model/abi/layout.h"
+#include "model/kernel/fdtable.h"
+#include "model/kernel/invariants.h"
+#include "model/kernel/pid.h"
+#include "sim/kernel/test_util.h"
+
+namespace forksim {
+namespace {
+
+using ::testing::IsEmpty;
+
+constexpr int64_t kEINVAL = -22, kEFAULT = -14, kEAGAIN = -11, kEPERM = -1,
+                  kENOSYS = -38, kEMFILE = -24;
+
+constexpr std::string_view kProfiles[] = {"5.2-rc1", "5.2-rc1+clone6", "5.2"};
+
+// Legacy clone with named arguments, put in the ABI's registers.
+int64_t Clone(Sim& s, Task* t, uint64_t flags, uint64_t newsp = 0,
+              uint64_t ptid = 0, uint64_t ctid = 0, uint64_t tls = 0) {
+  if (t->abi == Abi::kX86_64) {
+    return s.Call(t, Sysno::kClone, {flags, newsp, ptid, ctid, tls});
+  }
+  return s.Call(t, Sysno::kClone,
+                {flags, newsp, ptid, tls, ctid});  // BACKWARDS
+}
+
+// Writes a clone6_args at `addr` with the given fields.
+void PutClone6Args(
+    Sim& /*s*/, Task* t, uint64_t addr,
+    std::initializer_list<std::pair<std::string_view, uint64_t>> fields) {
+  StructValue v(LayoutFor(StructId::kClone6Args, t->abi));
+  for (const auto& [name, value] : fields) ASSERT_TRUE(v.Set(name, value));
+  ASSERT_TRUE(t->mm->memory->Poke(addr, EncodeStruct(v)).ok());
+}
+
+// --- §3.1: the pre-check ladder, one rung at a time, on every profile ---
+
+TEST(LadderTest, EachRungIsEinvalOnEveryProfileAndAbi) {
+  struct Rung {
+    std::string_view name;
+    uint64_t flags;
+  };
+  const Rung rungs[] = {
+      {"C1 NEWNS|FS", kCloneNewns | kCloneFs | kSigchld},
+      {"C2 NEWUSER|FS", kCloneNewuser | kCloneFs | kSigchld},
+      {"C3 THREAD without SIGHAND", kCloneThread | kCloneVm},
+      {"C4 SIGHAND without VM", kCloneSighand},
+      {"C6 THREAD|NEWPID",
+       kCloneThread | kCloneSighand | kCloneVm | kCloneNewpid},
+      {"C6 THREAD|NEWUSER",
+       kCloneThread | kCloneSighand | kCloneVm | kCloneNewuser},
+      {"C7 PIDFD|DETACHED", kClonePidfd | kCloneDetached | kSigchld},
+      {"C7 PIDFD|PARENT_SETTID", kClonePidfd | kCloneParentSettid | kSigchld},
+      {"C7 PIDFD|THREAD",
+       kClonePidfd | kCloneThread | kCloneSighand | kCloneVm},
+  };
+  for (std::string_view profile : kProfiles) {
+    for (Abi abi : kAllAbis) {
+      Sim s(profile, abi);
+      Task* p = s.NewProcess();
+      for (const Rung& rung : rungs) {
+        EXPECT_EQ(Clone(s, p, rung.flags, 0, kBuf), kEINVAL)
+            << rung.name << " on " << profile << "/" << AbiName(abi);
+      }
+      s.ExpectClean();
+    }
+  }
+}
+
+TEST(LadderTest, C5CloneParentFromAPidNamespaceInit) {
+  Sim s;
+  EXPECT_EQ(Clone(s, s.init(), kCloneParent | kSigchld), kEINVAL);
+  // A new pid 1 gets SIGNAL_UNKILLABLE, and then C5 applies to it too.
+  Task* p = s.NewProcess();
+  const int64_t pid = Clone(s, p, kCloneNewpid | kSigchld);
+  ASSERT_GT(pid, 0);
+  Task* ns_init = s.TaskByTid(pid);
+  EXPECT_EQ(TaskPidVnr(ns_init, ns_init).value, 1);
+  EXPECT_TRUE(ns_init->signal->flags & kSignalUnkillable);
+  EXPECT_EQ(
+      s.Call(ns_init, Sysno::kClone, {kCloneParent | kSigchld, 0, 0, 0, 0}),
+      kEINVAL);
+  s.ExpectClean();
+}
+
+TEST(LadderTest, LaterRungsDoNotHideEarlierOnes) {
+  // C1 and C7 both apply: the errno is EINVAL either way, but on rc1 C7a
+  // (EFAULT with a NULL parent_tidptr) would come after C7 and never runs.
+  Sim s("5.2-rc1");
+  Task* p = s.NewProcess();
+  EXPECT_EQ(Clone(s, p, kCloneNewns | kCloneFs | kClonePidfd | kSigchld, 0, 0),
+            kEINVAL);
+  EXPECT_EQ(Clone(s, p, kClonePidfd | kCloneDetached | kSigchld, 0, 0),
+            kEINVAL);
+}
+
+TEST(LadderTest, C7aReservedReadOnlyOnRc1LegacyPaths) {
+  // kernel-facts.md §0.1, §3.4, §10: rc1 reads *parent_tidptr.
+  for (std::string_view profile : {"5.2-rc1", "5.2-rc1+clone6"}) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    EXPECT_EQ(Clone(s, p, kClonePidfd | kSigchld, 0, 0), kEFAULT) << profile;
+    s.Write(p, kBuf, 4, 7);
+    EXPECT_EQ(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf), kEINVAL) << profile;
+    s.Write(p, kBuf, 4, 0);
+    const int64_t pid = Clone(s, p, kClonePidfd | kSigchld, 0, kBuf);
+    EXPECT_GT(pid, 0) << profile;
+    EXPECT_EQ(s.Read(p, kBuf, 4), 3u) << profile;  // the pidfd: lowest free fd
+    s.ExpectClean();
+  }
+  // 5.2: no reserved read; a nonzero int there is simply overwritten.
+  Sim s("5.2");
+  Task* p = s.NewProcess();
+  s.Write(p, kBuf, 4, 7);
+  EXPECT_GT(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf), 0);
+  EXPECT_EQ(s.Read(p, kBuf, 4), 3u);
+  // And a NULL parent_tidptr faults only at the put_user, after alloc_pid.
+  EXPECT_EQ(Clone(s, p, kClonePidfd | kSigchld, 0, 0), kEFAULT);
+  s.ExpectClean();
+}
+
+// --- §3.2 S6, S9: process limits ---
+
+TEST(LimitsTest, RlimitNprocForAnUnprivilegedUser) {
+  Sim s;
+  Task* p = s.NewProcess();
+  s.MakeUnprivileged(p, 1000);
+  p->signal->rlim[kRlimitNproc].cur = 2;
+  EXPECT_GT(s.Call(p, Sysno::kFork, {}), 0);        // uid 1000 had 1 process
+  EXPECT_EQ(s.Call(p, Sysno::kFork, {}), kEAGAIN);  // now 2 >= 2
+  s.ExpectClean();
+}
+
+TEST(LimitsTest, RootIsNotLimitedByRlimitNproc) {
+  Sim s;
+  Task* p = s.NewProcess();
+  p->signal->rlim[kRlimitNproc].cur = 1;
+  EXPECT_GT(s.Call(p, Sysno::kFork, {}), 0);
+  s.ExpectClean();
+}
+
+TEST(LimitsTest, ThreadsMax) {
+  Sim s;
+  Task* p = s.NewProcess();
+  ASSERT_TRUE(s.machine().SetThreadsMax(20).ok());
+  s.machine().sysctls.max_threads =
+      4;  // below the sysctl's minimum, for a short test
+  EXPECT_GT(s.Call(p, Sysno::kFork, {}), 0);  // the 4th task
+  EXPECT_EQ(s.Call(p, Sysno::kFork, {}), kEAGAIN);
+  s.ExpectClean();
+}
+
+// --- §3.2 S16-S23, §8: what each flag shares ---
+
+TEST(SharingTest, ForkCopiesEverything) {
+  Sim s;
+  Task* p = s.NewProcess();
+  Task* c = s.TaskByTid(s.Call(p, Sysno::kFork, {}));
+  ASSERT_NE(c, nullptr);
+  EXPECT_NE(c->mm, p->mm);
+  EXPECT_NE(c->files, p->files);
+  EXPECT_NE(c->fs, p->fs);
+  EXPECT_NE(c->sighand, p->sighand);
+  EXPECT_NE(c->signal, p->signal);
+  EXPECT_NE(c->cred, p->cred);
+  EXPECT_EQ(c->nsproxy, p->nsproxy);  // no namespace flag: shared
+  EXPECT_EQ(c->real_parent, p);
+  EXPECT_EQ(c->exit_signal, kSigchld);
+  EXPECT_EQ(c->tgid.value, c->pid.value);
+  EXPECT_EQ(c->regs.Get(Reg::kAx), 0u);  // fork returns 0 in the child
+  EXPECT_TRUE(c->flags & kPfForknoexec);
+  s.ExpectClean();
+}
+
+TEST(SharingTest, ThreadFlagsShareAndJoinTheGroup) {
+  Sim s;
+  Task* p = s.NewProcess();
+  const uint64_t flags = kCloneVm | kCloneFs | kCloneFiles | kCloneSighand |
+                         kCloneThread | kCloneSysvsem | kCloneIo;
+  Task* t = s.TaskByTid(Clone(s, p, flags, 0x20000));
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->mm, p->mm);
+  EXPECT_EQ(t->files, p->files);
+  EXPECT_EQ(t->fs, p->fs);
+  EXPECT_EQ(t->sighand, p->sighand);
+  EXPECT_EQ(t->signal, p->signal);
+  EXPECT_EQ(t->cred, p->cred);
+  EXPECT_EQ(t->sysvsem, p->sysvsem);
+  EXPECT_EQ(p->sysvsem->refcount, 2);
+  EXPECT_EQ(p->signal->nr_threads, 2);
+  EXPECT_EQ(p->signal->live, 2);
+  EXPECT_EQ(t->tgid, p->tgid);
+  EXPECT_EQ(t->group_leader, p);
+  EXPECT_EQ(t->exit_signal, -1);
+  EXPECT_EQ(t->real_parent,
+            p->real_parent);  // a thread's parent is the group's
+  EXPECT_EQ(t->regs.Get(Reg::kSp), 0x20000u);
+  EXPECT_EQ(s.Call(t, Sysno::kGetpid, {}), p->pid.value);
+  EXPECT_EQ(s.Call(t, Sysno::kGettid, {}), t->pid.value);
+  s.ExpectClean();
+}
+
+TEST(SharingTest, CloneParentTakesTheGrandparentAndItsLeadersExitSignal) {
+  Sim s;
+  Task* p = s.NewProcess();
+  // p's own exit signal is SIGCHLD; the requested 0x22 is ignored.
+  Task* c = s.TaskByTid(Clone(s, p, kCloneParent | 0x22));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->real_parent, s.init());
+  EXPECT_EQ(c->exit_signal, kSigchld);
+  EXPECT_EQ(s.Call(c, Sysno::kGetppid, {}), 1);
+  s.ExpectClean();
+}
+
+TEST(SharingTest, ExitSignalIsNotValidated) {
+  // kernel-facts.md §3.2 S29, §11: legacy clone accepts 0..255.
+  Sim s;
+  Task* p = s.NewProcess();
+  Task* c = s.TaskByTid(Clone(s, p, 0xff));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->exit_signal, 255);
+  s.ExpectClean();
+}
+
+TEST(SharingTest, NewpidChildIsPidOneInsideAndGlobalOutside) {
+  Sim s;
+  Task* p = s.NewProcess();
+  const int64_t pid = Clone(s, p, kCloneNewpid | kSigchld);
+  Task* c = s.TaskByTid(pid);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(pid, c->pid.value);  // the parent sees the global number
+  EXPECT_EQ(s.Call(c, Sysno::kGetpid, {}), 1);
+  EXPECT_EQ(s.Call(c, Sysno::kGetppid, {}), 0);  // its parent is invisible
+  EXPECT_EQ(TaskActivePidNs(c)->child_reaper, c);
+  s.ExpectClean();
+}
+
+// --- §2.1, §2.2: argument order and upper bits per ABI ---
+
+TEST(EntryTest, ChildTidAndTlsAreSwappedOn32BitAbis) {
+  for (Abi abi : kAllAbis) {
+    Sim s("5.2", abi);
+    Task* p = s.NewProcess();
+    // CLONE_CHILD_SETTID without CLONE_SETTLS: only child_tidptr is used, so
+    // the register it comes from tells the order.
+    const int64_t pid = Clone(s, p, kCloneChildSettid | kSigchld, 0, 0,
+                              /*ctid=*/kBuf + 64, /*tls=*/kBuf + 128);
+    Task* c = s.TaskByTid(pid);
+    ASSERT_NE(c, nullptr) << AbiName(abi);
+    EXPECT_EQ(c->set_child_tid, kBuf + 64) << AbiName(abi);
+    s.kernel().Schedule();  // the child's first run writes its tid
+    EXPECT_EQ(s.Read(c, kBuf + 64, 4), static_cast<uint64_t>(pid));
+    EXPECT_EQ(s.Read(p, kBuf + 64, 4), 0u);  // its own copy of memory
+    s.ExpectClean();
+  }
+}
+
+TEST(EntryTest, LegacyFlagsUpperBitsReachCopyProcessAndAreIgnored) {
+  // kernel-facts.md §0.3: 5.2 on x86-64.
+  Sim s;
+  Task* p = s.NewProcess();
+  Task* c = s.TaskByTid(Clone(s, p, 0xffffffff00000000ull | kSigchld));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->exit_signal, kSigchld);
+  s.ExpectClean();
+}
+
+TEST(EntryTest, Clone6DropsTheUpperHalfOfItsFlagRegisters) {
+  Sim s("5.2-rc1+clone6");
+  Task* p = s.NewProcess();
+  PutClone6Args(s, p, kBuf, {});
+  // flags1 = rsi: the upper half is garbage, the lower half SIGCHLD; flags2
+  // carries garbage only above bit 31, so it reads as 0.
+  const int64_t pid = s.Call(
+      p, Sysno::kClone6,
+      {kBuf, 0xdeadbeef00000000ull | kSigchld, 0xffffffff00000000ull, 0, 0, 0});
+  Task* c = s.TaskByTid(pid);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->exit_signal, kSigchld);
+  s.ExpectClean();
+}
+
+// --- §10: the clone6 quirks ---
+
+TEST(Clone6Test, OnlyTheRfcProfileHasSyscall436) {
+  for (std::string_view profile : {"5.2-rc1", "5.2"}) {
+    for (Abi abi : kAllAbis) {
+      Sim s(profile, abi);
+      Task* p = s.NewProcess();
+      EXPECT_EQ(s.Call(p, Sysno::kClone6, {kBuf, kSigchld, 0, 0, 0, 0}),
+                kENOSYS)
+          << profile << "/" << AbiName(abi);
+    }
+  }
+}
+
+TEST(Clone6Test, Flags2To5MustBeZero) {
+  for (Abi abi : kAllAbis) {
+    Sim s("5.2-rc1+clone6", abi);
+    Task* p = s.NewProcess();
+    for (int i = 2; i <= 5; ++i) {
+      std::vector<uint64_t> regs = {kBuf, kSigchld, 0, 0, 0, 0};
+      regs[i] = 1;
+      const AbiInfo& info = AbiInfoFor(abi);
+      p->regs.Set(info.nr_reg, 436);
+      for (int r = 0; r < 6; ++r) p->regs.Set(info.arg_regs[r], regs[r]);
+      EXPECT_EQ(s.kernel().Syscall(p).result, kEINVAL) << "flags" << i;
+    }
+  }
+}
+
+TEST(Clone6Test, DetachedIsEinvalEvenWithoutPidfd) {
+  Sim s("5.2-rc1+clone6");
+  Task* p = s.NewProcess();
+  PutClone6Args(s, p, kBuf, {});
+  EXPECT_EQ(
+      s.Call(p, Sysno::kClone6, {kBuf, kCloneDetached | kSigchld, 0, 0, 0, 0}),
+      kEINVAL);
+  // Legacy clone ignores CLONE_DETACHED without CLONE_PIDFD.
+  EXPECT_GT(Clone(s, p, kCloneDetached | kSigchld), 0);
+  s.ExpectClean();
+}
+
+TEST(Clone6Test, TheStackIsAlwaysReadSoNullFaults) {
+  Sim s("5.2-rc1+clone6");
+  Task* p = s.NewProcess();
+  EXPECT_EQ(s.Call(p, Sysno::kClone6, {0, kSigchld, 0, 0, 0, 0}), kEFAULT);
+  s.ExpectClean();
+}
+
+TEST(Clone6Test, FieldsAreReadOnlyWhenTheirFlagsAskAndTheFirstFaultStops) {
+  Sim s("5.2-rc1+clone6");
+  Task* p = s.NewProcess();
+  // The struct's last 24 bytes (stack_size at +32, tls at +40) lie on an
+  // unmapped page; stack (+24) and everything before it are mapped.
+  const uint64_t end = kBuf + kBufPages * kPageSize;
+  const uint64_t uargs = end - 32;
+  std::vector<uint8_t> head(32, 0);
+  ASSERT_TRUE(p->mm->memory->Poke(uargs, head).ok());
+  // Without CLONE_SETTLS, tls is never read: the call succeeds.
+  EXPECT_GT(s.Call(p, Sysno::kClone6, {uargs, kSigchld, 0, 0, 0, 0}), 0);
+  // With CLONE_SETTLS the tls read faults: EFAULT, and no task was made.
+  const size_t tasks = s.machine().tasks.size();
+  EXPECT_EQ(
+      s.Call(p, Sysno::kClone6, {uargs, kCloneSettls | kSigchld, 0, 0, 0, 0}),
+      kEFAULT);
+  EXPECT_EQ(s.machine().tasks.size(), tasks);
+  // stack_size is never read on x86 (CONFIG_CLONE_BACKWARDS3 only): no
+  // trace of a read of it.
+  for (const Event& e : s.kernel().trace().events()) {
+    EXPECT_NE(e.text, "clone6_args.stack_size");
+  }
+  s.ExpectClean();
+}
+
+TEST(Clone6Test, ThePidfdIsWrittenBackEvenOnFailure) {
+  Sim s("5.2-rc1+clone6");
+  Task* p = s.NewProcess();
+  PutClone6Args(s, p, kBuf, {{"pidfd", 77}});
+  // A failure before the pidfd exists writes 0, the value clone6 started
+  // with: threads-max fails at S9, long before S27.
+  s.machine().sysctls.max_threads = 1;
+  EXPECT_EQ(
+      s.Call(p, Sysno::kClone6, {kBuf, kClonePidfd | kSigchld, 0, 0, 0, 0}),
+      kEAGAIN);
+  EXPECT_EQ(s.Read(p, kBuf, 4), 0u);
+  s.machine().sysctls.max_threads = 16384;
+  s.ExpectClean();
+}
+
+TEST(Clone6Test, AStaleClosedPidfdNumberIsWrittenAfterALateFailure) {
+  Sim s("5.2-rc1+clone6");
+  Task* p = s.NewProcess();
+  PutClone6Args(s, p, kBuf, {});
+  // cgroup_can_fork() (S32) fails after the pidfd was created and installed
+  // (rc1 installs at once); the unwind closes it; clone6 writes the number.
+  // Walk the failure points until the sweep reaches that one.
+  bool reached = false;
+  for (uint32_t n = 1; n < 200 && !reached; ++n) {
+    Sim fresh("5.2-rc1+clone6");
+    Task* q = fresh.NewProcess();
+    PutClone6Args(fresh, q, kBuf, {});
+    fresh.machine().faults.FailNth(n);
+    const int64_t r = fresh.Call(q, Sysno::kClone6,
+                                 {kBuf, kClonePidfd | kSigchld, 0, 0, 0, 0});
+    if (fresh.machine().faults.injected() !=
+        "kernel/cgroup/cgroup.c:cgroup_can_fork()") {
+      continue;
+    }
+    reached = true;
+    EXPECT_EQ(r, kEAGAIN);
+    EXPECT_EQ(fresh.Read(q, kBuf, 4), 3u);       // the stale number
+    EXPECT_EQ(FdLookup(*q->files, 3), nullptr);  // closed again
+    fresh.ExpectClean();
+  }
+  EXPECT_TRUE(reached);
+  (void)p;
+}
+
+TEST(Clone6Test, APidfdWriteFaultIsEfaultThoughTheChildExists) {
+  Sim s("5.2-rc1+clone6");
+  Task* p = s.NewProcess();
+  PutClone6Args(s, p, kBuf, {});
+  ASSERT_TRUE(p->mm->memory->Protect(kBuf, kPageSize, kProtRead).ok());
+  const size_t tasks = s.machine().tasks.size();
+  EXPECT_EQ(
+      s.Call(p, Sysno::kClone6, {kBuf, kClonePidfd | kSigchld, 0, 0, 0, 0}),
+      kEFAULT);
+  EXPECT_EQ(s.machine().tasks.size(), tasks + 1);  // the child runs
+  File* pidfd = FdLookup(*p->files, 3);            // and its pidfd stays open
+  ASSERT_NE(pidfd, nullptr);
+  EXPECT_EQ(pidfd->kind, FileKind::kPidfd);
+  s.ExpectClean();
+}
+
+TEST(Clone6Test, PidfdWithParentSettidIsAllowedAndBothAreWritten) {
+  // The RFC moved the pidfd out of parent_tidptr, so clone6 allows both.
+  Sim s("5.2-rc1+clone6");
+  Task* p = s.NewProcess();
+  PutClone6Args(s, p, kBuf, {{"parent_tidptr", kBuf + 256}});
+  const int64_t pid =
+      s.Call(p, Sysno::kClone6,
+             {kBuf, kClonePidfd | kCloneParentSettid | kSigchld, 0, 0, 0, 0});
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(s.Read(p, kBuf, 4), 3u);  // clone6_args.pidfd
+  EXPECT_EQ(s.Read(p, kBuf + 256, 4), static_cast<uint64_t>(pid));
+  // And the legacy entry still refuses the combination (C7, legacy only).
+  EXPECT_EQ(Clone(s, p, kClonePidfd | kCloneParentSettid | kSigchld, 0, kBuf),
+            kEINVAL);
+  s.ExpectClean();
+}
+
+// --- §6.4: the pidfd ---
+
+TEST(PidfdTest, LowestFreeFdCloexecInTheParentsTable) {
+  for (std::string_view profile : kProfiles) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    ASSERT_EQ(s.Call(p, Sysno::kClose, {1}), 0);
+    s.Write(p, kBuf, 4, 0);
+    const int64_t pid = Clone(s, p, kClonePidfd | kSigchld, 0, kBuf);
+    ASSERT_GT(pid, 0) << profile;
+    EXPECT_EQ(s.Read(p, kBuf, 4), 1u) << profile;  // fd 1 was free
+    File* file = FdLookup(*p->files, 1);
+    ASSERT_NE(file, nullptr);
+    EXPECT_EQ(file->kind, FileKind::kPidfd);
+    EXPECT_EQ(file->pid, s.TaskByTid(pid)->thread_pid);
+    EXPECT_TRUE(FdIsCloexec(*p->files, 1));
+    // The child's own table was copied before: it has no pidfd.
+    EXPECT_EQ(FdLookup(*s.TaskByTid(pid)->files, 1), nullptr);
+    s.ExpectClean();
+  }
+}
+
+TEST(PidfdTest, EmfileAtRlimitNofile) {
+  Sim s;
+  Task* p = s.NewProcess();
+  p->signal->rlim[kRlimitNofile].cur = 3;  // fds 0, 1, 2 are taken
+  EXPECT_EQ(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf), kEMFILE);
+  s.ExpectClean();
+}
+
+// --- §4: copy_thread_tls ---
+
+TEST(TlsTest, X86_64FsBase) {
+  Sim s;
+  Task* p = s.NewProcess();
+  Task* c = s.TaskByTid(
+      Clone(s, p, kCloneSettls | kSigchld, 0, 0, 0, 0x7f0000001000));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->tls.fsbase, 0x7f0000001000u);
+  EXPECT_EQ(c->tls.fsindex, 0u);
+  // TASK_SIZE_MAX and above: EPERM.
+  EXPECT_EQ(Clone(s, p, kCloneSettls | kSigchld, 0, 0, 0, 0x7ffffffff000),
+            kEPERM);
+  s.ExpectClean();
+}
+
+TEST(TlsTest, UserDescOn32BitAbis) {
+  for (Abi abi : {Abi::kIa32, Abi::kI386}) {
+    Sim s("5.2", abi);
+    Task* p = s.NewProcess();
+    const AbiInfo& info = AbiInfoFor(abi);
+    auto put_desc = [&](uint32_t entry, uint32_t seg_32bit, uint32_t contents) {
+      StructValue v(LayoutFor(StructId::kUserDesc, abi));
+      v.Set("entry_number", entry);
+      v.Set("base_addr", 0xf7d8db40);
+      v.Set("limit", 0xfffff);
+      v.Set("seg_32bit", seg_32bit);
+      v.Set("contents", contents);
+      v.Set("limit_in_pages", 1);
+      v.Set("useable", 1);
+      ASSERT_TRUE(p->mm->memory->Poke(kBuf, EncodeStruct(v)).ok());
+    };
+    const uint64_t flags = kCloneSettls | kSigchld;
+    // An unmapped user_desc: EFAULT.
+    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, 0x7000), kEFAULT) << AbiName(abi);
+    // entry_number -1 asks for a free slot, which clone cannot allocate.
+    put_desc(0xffffffff, 1, 0);
+    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, kBuf), kEINVAL) << AbiName(abi);
+    put_desc(info.gdt_tls_max + 1, 1, 0);
+    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, kBuf), kEINVAL) << AbiName(abi);
+    // A 16-bit segment (seg_32bit = 0) is refused by tls_desc_okay().
+    put_desc(info.gdt_tls_min, 0, 0);
+    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, kBuf), kEINVAL) << AbiName(abi);
+    // A code segment (contents 2) too.
+    put_desc(info.gdt_tls_min, 1, 2);
+    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, kBuf), kEINVAL) << AbiName(abi);
+    put_desc(info.gdt_tls_min + 1, 1, 0);
+    Task* c = s.TaskByTid(Clone(s, p, flags, 0, 0, 0, kBuf));
+    ASSERT_NE(c, nullptr) << AbiName(abi);
+    // fill_ldt(): limit 0xfffff, base 0xf7d8db40, type 0x3 (data, writable,
+    // accessed), s, dpl 3, present, avl, d, g.
+    EXPECT_EQ(c->tls.gdt[1], 0xf7dff3d8db40ffffull) << AbiName(abi);
+    EXPECT_EQ(c->tls.gdt[0], 0u);
+    s.ExpectClean();
+  }
+}
+
+// --- §2.5: PARENT_SETTID and CHILD_SETTID ---
+
+TEST(TidWritesTest, ParentSettidGoesToTheParentAndItsFaultIsIgnored) {
+  Sim s;
+  Task* p = s.NewProcess();
+  const int64_t pid = Clone(s, p, kCloneParentSettid | kSigchld, 0, kBuf + 8);
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(s.Read(p, kBuf + 8, 4), static_cast<uint64_t>(pid));
+  // An unmapped parent_tidptr: the fork still succeeds.
+  EXPECT_GT(Clone(s, p, kCloneParentSettid | kSigchld, 0, 0x7000), 0);
+  s.ExpectClean();
+}
+
+TEST(TidWritesTest, ChildSettidWithCloneVmLandsInTheSharedMemory) {
+  Sim s;
+  Task* p = s.NewProcess();
+  const int64_t pid = Clone(s, p, kCloneVm | kCloneChildSettid | kSigchld,
+                            kBuf + 4096, 0, kBuf + 16);
+  ASSERT_GT(pid, 0);
+  EXPECT_EQ(s.Read(p, kBuf + 16, 4), 0u);  // not before the child runs
+  s.kernel().Schedule();
+  EXPECT_EQ(s.Read(p, kBuf + 16, 4), static_cast<uint64_t>(pid));
+  s.ExpectClean();
+}
+
+// --- §3.3: fault injection at every failure point leaks nothing ---
+
+struct SweepCase {
+  std::string_view name;
+  uint64_t flags;
+};
+
+TEST(FaultSweepTest, EveryFailurePointUnwindsCleanly) {
+  const SweepCase cases[] = {
+      {"fork", kSigchld},
+      {"thread", kCloneVm | kCloneFs | kCloneFiles | kCloneSighand |
+                     kCloneThread | kCloneSysvsem | kCloneParentSettid |
+                     kCloneChildCleartid},
+      {"vm", kCloneVm | kSigchld},
+      {"pidfd", kClonePidfd | kSigchld},
+      {"namespaces", kCloneNewns | kCloneNewuts | kCloneNewipc | kCloneNewpid |
+                         kCloneNewnet | kCloneNewcgroup | kSigchld},
+      {"newuser", kCloneNewuser | kCloneNewnet | kSigchld},
+  };
+  for (std::string_view profile : kProfiles) {
+    for (Abi abi : kAllAbis) {
+      for (const SweepCase& c : cases) {
+        int failures = 0;
+        for (uint32_t n = 1;; ++n) {
+          Sim s(profile, abi);
+          Task* p = s.NewProcess();
+          s.Write(p, kBuf, 4, 0);
+          const size_t tasks = s.machine().tasks.size();
+          const size_t files = s.machine().files.size();
+          const size_t pids = s.machine().pids.size();
+          s.machine().faults.FailNth(n);
+          const int64_t r = Clone(s, p, c.flags, 0, kBuf, kBuf + 64);
+          const std::string point = s.machine().faults.injected();
+          s.machine().faults.FailNth(0);
+          const std::string where = std::string(profile) + "/" +
+                                    std::string(AbiName(abi)) + "/" +
+                                    std::string(c.name) + " fail_nth " +
+                                    std::to_string(n) + " at " + point;
+          for (const Violation& v : CheckInvariants(s.machine())) {
+            ADD_FAILURE() << where << ": " << v.ToString();
+          }
+          if (point.empty()) {  // the n-th point was never reached: success
+            EXPECT_GT(r, 0) << where;
+            break;
+          }
+          if (r > 0) continue;  // a failure that was restarted (S2)
+          ++failures;
+          EXPECT_LT(r, 0) << where;
+          EXPECT_EQ(s.machine().tasks.size(), tasks) << where;
+          EXPECT_EQ(s.machine().files.size(), files) << where;
+          EXPECT_EQ(s.machine().pids.size(), pids) << where;
+          if (c.flags & kClonePidfd) {
+            // What the kernel leaves at parent_tidptr: the fd number if the
+            // failure came after S27(d), else what was there (0).
+            const uint64_t at_ptid = s.Read(p, kBuf, 4);
+            EXPECT_TRUE(at_ptid == 0 || at_ptid == 3) << where;
+            EXPECT_EQ(FdLookup(*p->files, 3), nullptr) << where;
+          }
+          ASSERT_LT(n, 200u) << where;
+        }
+        EXPECT_GT(failures, 10)
+            << profile << "/" << AbiName(abi) << "/" << c.name;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace forksim
+
+namespace forksim {
+namespace {
+
+// --- §2.5 step 1: which ptrace event _do_fork() reports ---
+
+TEST(PtraceTest, TheEventFollowsTheFlagsAndTheTracersOptions) {
+  Sim s;
+  Task* p = s.NewProcess();
+  // Traced with PTRACE_O_TRACEFORK only.
+  p->ptrace = kPtPtraced | (kPtraceOptTraceFork << kPtOptFlagShift);
+  // fork: PTRACE_EVENT_FORK is enabled, so the child is traced too.
+  Task* forked = s.TaskByTid(s.Call(p, Sysno::kFork, {}));
+  ASSERT_NE(forked, nullptr);
+  EXPECT_EQ(forked->ptrace, p->ptrace);
+  // An exit signal other than SIGCHLD makes it PTRACE_EVENT_CLONE, which is
+  // not enabled: the child is not traced.
+  Task* cloned = s.TaskByTid(Clone(s, p, 0));
+  ASSERT_NE(cloned, nullptr);
+  EXPECT_EQ(cloned->ptrace, 0u);
+  // vfork's event is PTRACE_EVENT_VFORK, not enabled either; CLONE_UNTRACED
+  // disables the event whatever the options; CLONE_PTRACE asks regardless.
+  Task* untraced = s.TaskByTid(Clone(s, p, kCloneUntraced | kSigchld));
+  ASSERT_NE(untraced, nullptr);
+  EXPECT_EQ(untraced->ptrace, 0u);
+  Task* asked = s.TaskByTid(Clone(s, p, kClonePtrace | kCloneUntraced));
+  ASSERT_NE(asked, nullptr);
+  EXPECT_EQ(asked->ptrace, p->ptrace);
+  s.ExpectClean();
+}
+
+}  // namespace
+}  // namespace forksim
