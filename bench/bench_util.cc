@@ -41,7 +41,7 @@ const Options& GetOptions() {
 
 ModelSim::ModelSim(Abi abi, std::string_view profile)
     : kernel_(**ProfileFromName(profile), MachineConfig{.abi = abi}) {
-  kernel_.trace().enabled = false;
+  kernel_.set_tracing(false);
 }
 
 Task* ModelSim::NewProcess(Task* parent) {
@@ -50,7 +50,7 @@ Task* ModelSim::NewProcess(Task* parent) {
   if (pid <= 0) return nullptr;
   Task* task = NewestChild(parent);
   if (task == nullptr || task->mm == nullptr) return nullptr;
-  if (!task->mm->memory->Map(kBuf, kBufPages * kPageSize, kProtReadWrite)
+  if (!kernel_.MapMemory(task, kBuf, kBufPages * kPageSize, kProtReadWrite)
            .ok()) {
     return nullptr;
   }
@@ -60,7 +60,11 @@ Task* ModelSim::NewProcess(Task* parent) {
 int64_t ModelSim::Call(Task* task, Sysno sysno,
                        std::initializer_list<uint64_t> args) {
   const SyscallOutcome outcome = kernel_.Invoke(task, sysno, args);
-  return outcome.blocked ? INT64_MIN : outcome.result;
+  return outcome.returned() ? outcome.ReturnValue() : INT64_MIN;
+}
+
+bool ModelSim::Sysctl(std::string_view key, int64_t value) {
+  return kernel_.WriteSysctl(init(), key, value).ok();
 }
 
 Task* ModelSim::NewestChild(Task* parent) {
@@ -69,14 +73,6 @@ Task* ModelSim::NewestChild(Task* parent) {
 
 Task* ModelSim::NewestThread(Task* leader) {
   return leader->threads.empty() ? nullptr : leader->threads.back();
-}
-
-bool ModelSim::Poke(Task* task, uint64_t addr, uint32_t size, uint64_t value) {
-  std::vector<uint8_t> bytes(size);
-  for (uint32_t i = 0; i < size; ++i) {
-    bytes[i] = static_cast<uint8_t>(value >> (8 * i));
-  }
-  return task->mm->memory->Poke(addr, bytes).ok();
 }
 
 std::string ModelSim::CheckClean() {

@@ -20,7 +20,7 @@
 #include <string_view>
 
 #include "benchmark/benchmark.h"
-#include "model/kernel/kernel.h"
+#include "model/kernel/task.h"
 #include "model/uaccess/user_memory.h"
 #include "sim/kernel/kernel.h"
 
@@ -56,24 +56,24 @@ class ModelSim {
                     std::string_view profile = kProfile);
 
   Kernel& kernel() { return kernel_; }
-  Machine& machine() { return kernel_.machine(); }
+  const Machine& machine() const { return kernel_.machine(); }
   Task* init() { return kernel_.machine().init; }
 
   // A process forked by `parent` (init by default), with kBufPages
   // read-write pages at kBuf. nullptr if the fork failed.
   Task* NewProcess(Task* parent = nullptr);
 
-  // A syscall that must not block; returns its result (or INT64_MIN if it
-  // blocked).
+  // A syscall that must not block; returns its long result (or INT64_MIN if
+  // it blocked or did not return).
   int64_t Call(Task* task, Sysno sysno, std::initializer_list<uint64_t> args);
+
+  // A sysctl write, as root; false if the kernel refused it.
+  bool Sysctl(std::string_view key, int64_t value);
 
   // The newest real child of `parent` / the newest thread of `leader`'s group,
   // in O(1) (Machine::FindTaskByTid is a scan of every task).
   static Task* NewestChild(Task* parent);
   static Task* NewestThread(Task* leader);
-
-  // Writes `value` (little-endian, `size` bytes) into `task`'s memory.
-  static bool Poke(Task* task, uint64_t addr, uint32_t size, uint64_t value);
 
   // Empty if the invariant checker finds nothing; else the first violation.
   std::string CheckClean();

@@ -12,8 +12,8 @@
 //   pidfd   PIDFD|SIGCHLD
 //   newns   NEWNS|NEWUTS|NEWIPC|NEWPID|NEWNET|NEWCGROUP|NEWUSER|SIGCHLD
 // Entries:
-//   direct  forksim::CopyProcess() (sim/fork.h): the function alone, no
-//           syscall entry, no _do_fork()
+//   direct  Kernel::CopyProcess(): copy_process() alone, no syscall entry,
+//           no _do_fork()
 //   clone   the legacy syscall, registers set and Kernel::Syscall()
 //   clone6  the RFC syscall: the struct read from the caller's memory
 //
@@ -31,7 +31,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
 #include "model/abi/layout.h"
-#include "sim/kernel/fork.h"
+#include "sim/kernel/clone_args.h"
 
 namespace forksim::bench {
 namespace {
@@ -76,7 +76,9 @@ struct Fixture {
     c6.Set("child_tidptr", kChildTid);
     c6.Set("parent_tidptr", kParentTid);
     c6.Set("tls", kTls);
-    if (!parent->mm->memory->Poke(kUargs, EncodeStruct(c6)).ok()) return;
+    if (!sim.kernel().WriteMemory(parent, kUargs, EncodeStruct(c6)).ok()) {
+      return;
+    }
     const AbiInfo& info = AbiInfoFor(Abi::kX86_64);
     regs = RegisterFile(Abi::kX86_64);
     if (entry == Entry::kClone) {
@@ -98,18 +100,22 @@ struct Fixture {
     int64_t result;
     bool blocked = false;
     if (entry == Entry::kDirect) {
-      CloneArgs args;
-      args.flags = flags;
-      args.parent_tidptr = kParentTid;
-      args.child_tidptr = kChildTid;
+      // What legacy clone hands to the common path.
+      KernelCloneArgs args;
+      args.flags = flags & ~kCsignal;
+      args.exit_signal = static_cast<int>(flags & kCsignal);
+      args.parent_tid = kParentTid;
+      args.child_tid = kChildTid;
       args.tls = kTls;
-      SysResult<Task*> p = CopyProcess(sim.kernel(), parent, args, 0);
-      result = p.ok() ? p.value()->pid.value : SyscallError(p.error());
+      args.pidfd = kParentTid;
+      args.pidfd_at_parent_tid = true;
+      SysResult<Task*> p = sim.kernel().CopyProcess(parent, args);
+      result = p.ok() ? p.value()->pid.value : -ErrnoValue(p.error());
     } else {
-      parent->regs = regs;
+      sim.kernel().SetRegisters(parent, regs);
       const SyscallOutcome outcome = sim.kernel().Syscall(parent);
-      blocked = outcome.blocked;
-      result = outcome.result;
+      blocked = outcome.blocked();
+      result = outcome.returned() ? outcome.ReturnValue() : -1;
     }
     *child = (flags & kCloneThread) ? ModelSim::NewestThread(parent)
                                     : ModelSim::NewestChild(parent);
@@ -135,7 +141,9 @@ struct Fixture {
       if (sim.Call(parent, Sysno::kClose, {fd}) != 0) return false;
       // rc1's legacy entry reads a "reserved" 0 at parent_tidptr.
       static constexpr std::array<uint8_t, 4> kZero = {};
-      if (!parent->mm->memory->Poke(kParentTid, kZero).ok()) return false;
+      if (!sim.kernel().WriteMemory(parent, kParentTid, kZero).ok()) {
+        return false;
+      }
     }
     return true;
   }
@@ -158,7 +166,7 @@ bool FirstCycle(Fixture& f) {
   Task* child = nullptr;
   const int64_t pid = f.Create(&child);
   if (pid <= 0 || child == nullptr) return false;
-  f.sim.kernel().Invoke(child, Sysno::kExit, {0});
+  (void)f.sim.kernel().Invoke(child, Sysno::kExit, {0});
   return f.Reap(pid);
 }
 
@@ -182,7 +190,7 @@ void BM_CopyProcess(benchmark::State& state, uint64_t flags, Entry entry) {
       state.SkipWithError(Describe(pid).c_str());
       break;
     }
-    f.sim.kernel().Invoke(child, Sysno::kExit, {0});
+    (void)f.sim.kernel().Invoke(child, Sysno::kExit, {0});
     if (!f.Reap(pid)) {
       state.SkipWithError("exit and reap failed");
       break;
@@ -207,7 +215,7 @@ void BM_Cycle(benchmark::State& state, uint64_t flags, Entry entry) {
       state.SkipWithError(Describe(pid).c_str());
       break;
     }
-    f.sim.kernel().Invoke(child, Sysno::kExit, {0});
+    (void)f.sim.kernel().Invoke(child, Sysno::kExit, {0});
     if (!f.Reap(pid)) {
       state.SkipWithError("exit and reap failed");
       break;

@@ -2,19 +2,19 @@
 // File: bench/marshal_bench.cc
 // -----------------------------------------------------------------------------
 //
-// Argument marshalling: from a task's register file to the kernel's internal
-// CloneArgs, per path and ABI, next to the physical floor of loading the same
-// bytes from a plain buffer.
+// Argument marshalling: from a task's register file to the kernel's
+// KernelCloneArgs, per path and ABI, next to the physical floor of loading
+// the same bytes from a plain buffer. The model's rows run the kernel's own
+// entries through Kernel::CloneArgsFromRegisters(): the decoding, the
+// entry's checks and its reads, and nothing after.
 //
 //   marshal/ABI/legacy          DecodeSyscall() of clone, then the arguments
-//                               picked by name as sim/fork.cc:SysClone() does
+//                               in the ABI's order (LegacyCloneArgs())
 //   marshal/ABI/clone6:N        DecodeSyscall() of clone6, its checks, and N
-//                               get_user() reads, as sim/fork.cc:SysClone6()
-//                               does (N = 0: CLONE_DETACHED, EINVAL before any
-//                               read; 1: stack; 2: + child_tidptr; 3: +
-//                               parent_tidptr; 4: + tls; 5: + stack_size, the
-//                               CONFIG_CLONE_BACKWARDS3 read that x86 never
-//                               does, for the shape)
+//                               get_user() reads (Clone6Args(); N = 0:
+//                               CLONE_DETACHED, EINVAL before any read; 1:
+//                               stack; 2: + child_tidptr; 3: + parent_tidptr;
+//                               4: + tls, everything x86 reads)
 //   marshal/ABI/clone6:fault_first / fault_last
 //                               4 fields asked; the first (stack) / the last
 //                               (tls) read faults: EFAULT
@@ -40,7 +40,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
 #include "model/abi/layout.h"
-#include "sim/kernel/fork.h"
+#include "sim/kernel/kernel.h"
 #include "sim/kernel/syscall_entry.h"
 
 namespace forksim::bench {
@@ -54,7 +54,6 @@ constexpr uint64_t kFlagsForFields[] = {
     kSigchld | kCloneChildSettid,
     kSigchld | kCloneChildSettid | kCloneParentSettid,
     kSigchld | kCloneChildSettid | kCloneParentSettid | kCloneSettls,
-    kSigchld | kCloneChildSettid | kCloneParentSettid | kCloneSettls,
 };
 constexpr uint64_t kFourFields = kFlagsForFields[4];
 
@@ -66,15 +65,6 @@ constexpr uint64_t kStack = kBuf + 8 * kPageSize;
 constexpr uint64_t kChildTid = kBuf + 0x100;
 constexpr uint64_t kParentTid = kBuf + 0x104;
 constexpr uint64_t kTls = kBuf + 0x200;
-
-// The decoded argument named `name`: sim/fork.cc's Arg(), which SysClone()
-// calls once per argument.
-uint64_t Arg(const DecodedSyscall& d, std::string_view name) {
-  for (size_t i = 0; i < d.signature->params.size(); ++i) {
-    if (d.signature->params[i].name == name) return d.arg(static_cast<int>(i));
-  }
-  return 0;
-}
 
 RegisterFile Registers(Abi abi, Sysno sysno,
                        std::initializer_list<uint64_t> args) {
@@ -125,8 +115,8 @@ struct Setup {
     c3.Set("stack", kStack);
     c3.Set("stack_size", 0x4000);
     c3.Set("tls", kTls);
-    ok = task->mm->memory->Poke(kClone6At, EncodeStruct(c6)).ok() &&
-         task->mm->memory->Poke(kCloneArgsAt, EncodeStruct(c3)).ok();
+    ok = sim.kernel().WriteMemory(task, kClone6At, EncodeStruct(c6)).ok() &&
+         sim.kernel().WriteMemory(task, kCloneArgsAt, EncodeStruct(c3)).ok();
   }
   ModelSim sim;
   Task* task = nullptr;
@@ -139,16 +129,13 @@ void BM_Legacy(benchmark::State& state, Abi abi) {
   Setup s(abi);
   if (!s.ok) return state.SkipWithError("set-up failed");
   const RegisterFile regs = LegacyRegisters(abi, kFourFields);
+  if (!s.sim.kernel().CloneArgsFromRegisters(s.task, regs).ok()) {
+    return state.SkipWithError("unexpected result from the legacy path");
+  }
   UaccessDelta delta(*s.task->mm->memory);
   for (auto _ : state) {
-    SysResult<DecodedSyscall> decoded = DecodeSyscall(regs);
-    const DecodedSyscall& d = decoded.value();
-    CloneArgs args;
-    args.flags = Arg(d, "clone_flags");
-    args.stack = Arg(d, "newsp");
-    args.parent_tidptr = Arg(d, "parent_tidptr");
-    args.child_tidptr = Arg(d, "child_tidptr");
-    args.tls = Arg(d, "tls");
+    SysResult<KernelCloneArgs> args =
+        s.sim.kernel().CloneArgsFromRegisters(s.task, regs);
     benchmark::DoNotOptimize(args);
   }
   delta.Report(state);
@@ -266,11 +253,11 @@ void BM_LegacySketch(benchmark::State& state, Abi abi) {
   for (auto _ : state) {
     std::array<uint64_t, 6> v;
     if (decoder.Values(regs, &v) == nullptr) break;
-    CloneArgs args;
+    KernelCloneArgs args;
     args.flags = v[i_flags];
     args.stack = v[i_sp];
-    args.parent_tidptr = v[i_ptid];
-    args.child_tidptr = v[i_ctid];
+    args.parent_tid = v[i_ptid];
+    args.child_tid = v[i_ctid];
     args.tls = v[i_tls];
     benchmark::DoNotOptimize(args);
   }
@@ -280,21 +267,11 @@ void BM_LegacySketch(benchmark::State& state, Abi abi) {
   state.SetLabel("floor=legacy");
 }
 
-// --- clone6: SysClone6() up to _do_clone_common() ---
+// --- clone6: SYSCALL_DEFINE6(clone6) up to _do_clone_common() ---
 
-// One marshalling of the RFC's entry, step for step as sim/fork.cc:
-// SysClone6() (kernel-facts.md §10 steps 1-9). `backwards3` adds the
-// stack_size read of CONFIG_CLONE_BACKWARDS3. Returns 0 or -errno.
-int64_t MarshalClone6(Kernel& k, Task* current, const RegisterFile& regs,
-                      bool backwards3, std::shared_ptr<CloneArgs>* out) {
-  SysResult<DecodedSyscall> decoded = DecodeSyscall(regs);
-  // As SysClone6(): the arguments live where a vfork's finish can see them.
-  auto args = std::make_shared<CloneArgs>();
-  const int64_t error =
-      Clone6ReadArgs(k, current, decoded.value(), args.get(), backwards3);
-  if (error != 0) return error;
-  *out = std::move(args);
-  return 0;
+// The entry's result as a long: 0, or -errno.
+int64_t Code(const SysResult<KernelCloneArgs>& r) {
+  return r.ok() ? 0 : -ErrnoValue(r.error());
 }
 
 void BM_Clone6(benchmark::State& state, Abi abi, int fields, uint64_t uargs,
@@ -302,20 +279,16 @@ void BM_Clone6(benchmark::State& state, Abi abi, int fields, uint64_t uargs,
   Setup s(abi);
   if (!s.ok) return state.SkipWithError("set-up failed");
   const uint64_t flags = fields >= 0 ? kFlagsForFields[fields] : kFourFields;
-  const bool backwards3 = fields == 5;
   const RegisterFile regs =
       Registers(abi, Sysno::kClone6, {uargs, flags, 0, 0, 0, 0});
-  std::shared_ptr<CloneArgs> args;
-  if (MarshalClone6(s.sim.kernel(), s.task, regs, backwards3, &args) !=
-      expected) {
+  Kernel& k = s.sim.kernel();
+  if (Code(k.CloneArgsFromRegisters(s.task, regs)) != expected) {
     return state.SkipWithError("unexpected result from the clone6 path");
   }
   UaccessDelta delta(*s.task->mm->memory);
   for (auto _ : state) {
-    std::shared_ptr<CloneArgs> out;
-    int64_t r = MarshalClone6(s.sim.kernel(), s.task, regs, backwards3, &out);
-    benchmark::DoNotOptimize(r);
-    benchmark::DoNotOptimize(out.get());
+    SysResult<KernelCloneArgs> args = k.CloneArgsFromRegisters(s.task, regs);
+    benchmark::DoNotOptimize(args);
   }
   delta.Report(state);
   state.SetLabel("floor=" + floor);
@@ -323,33 +296,30 @@ void BM_Clone6(benchmark::State& state, Abi abi, int fields, uint64_t uargs,
 
 // --- clone3's shape: one copy of the whole struct ---
 
-// struct clone_args as the kernel copies it, and kernel_clone_args.
+// struct clone_args as the kernel copies it.
 struct UserCloneArgs {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
       tls, set_tid, set_tid_size, cgroup;
 };
 static_assert(sizeof(UserCloneArgs) == 88);
-struct KernelCloneArgs {
-  uint64_t flags;
-  uint64_t pidfd, child_tid, parent_tid;
-  int exit_signal;
-  uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
-};
 
-int64_t MarshalCopy(Kernel& k, Task* current, const RegisterFile& regs,
+// clone3's shape, sketched here until the model has clone3: the size
+// checks, one copy of the whole struct from the caller's memory (counted by
+// its UserMemory like any uaccess), then the fields by member.
+int64_t MarshalCopy(Task* current, const RegisterFile& regs,
                     KernelCloneArgs* kargs) {
   SysResult<DecodedSyscall> decoded = DecodeSyscall(regs);
   const DecodedSyscall& d = decoded.value();
   const uint64_t uargs = d.arg(0);
   const uint64_t size = d.arg(1);
-  if (size > kPageSize) return SyscallError(Errno::kE2BIG);
+  if (size > kPageSize) return -ErrnoValue(Errno::kE2BIG);
   if (size < 64 || size > sizeof(UserCloneArgs)) {
-    return SyscallError(Errno::kEINVAL);
+    return -ErrnoValue(Errno::kEINVAL);
   }
   UserCloneArgs args = {};
   std::span<uint8_t> dst(reinterpret_cast<uint8_t*>(&args), size);
-  if (k.CopyFromUser(current, dst, uargs, "struct clone_args") != 0) {
-    return SyscallError(Errno::kEFAULT);
+  if (current->mm->memory->CopyFromUser(dst, uargs) != 0) {
+    return -ErrnoValue(Errno::kEFAULT);
   }
   *kargs = KernelCloneArgs{
       .flags = args.flags,
@@ -373,12 +343,12 @@ void BM_Copy(benchmark::State& state, Abi abi, uint64_t size, uint64_t uargs,
   if (!s.ok) return state.SkipWithError("set-up failed");
   const RegisterFile regs = Registers(abi, Sysno::kClone3, {uargs, size});
   KernelCloneArgs kargs;
-  if (MarshalCopy(s.sim.kernel(), s.task, regs, &kargs) != expected) {
+  if (MarshalCopy(s.task, regs, &kargs) != expected) {
     return state.SkipWithError("unexpected result from the copy path");
   }
   UaccessDelta delta(*s.task->mm->memory);
   for (auto _ : state) {
-    int64_t r = MarshalCopy(s.sim.kernel(), s.task, regs, &kargs);
+    int64_t r = MarshalCopy(s.task, regs, &kargs);
     benchmark::DoNotOptimize(r);
     benchmark::DoNotOptimize(kargs);
   }
@@ -492,23 +462,23 @@ void BM_Clone6Sketch(benchmark::State& state) {
     const uint64_t uargs = v[0];
     const uint64_t flags = v[1];
     int64_t result = 0;
-    CloneArgs args;
+    KernelCloneArgs args;
     if (v[2] | v[3] | v[4] | v[5] || (flags & kCloneDetached)) {
-      result = SyscallError(Errno::kEINVAL);
+      result = -ErrnoValue(Errno::kEINVAL);
     } else {
       args.flags = flags;
-      args.is_clone6 = true;
+      args.pidfd_in_args = true;
       bool ok = mem.GetU64(uargs + kOffStack, &args.stack);
       if (ok && (flags & (kCloneChildCleartid | kCloneChildSettid))) {
-        ok = mem.GetU64(uargs + kOffChild, &args.child_tidptr);
+        ok = mem.GetU64(uargs + kOffChild, &args.child_tid);
       }
       if (ok && (flags & kCloneParentSettid)) {
-        ok = mem.GetU64(uargs + kOffParent, &args.parent_tidptr);
+        ok = mem.GetU64(uargs + kOffParent, &args.parent_tid);
       }
       if (ok && (flags & kCloneSettls)) {
         ok = mem.GetU64(uargs + kOffTls, &args.tls);
       }
-      if (!ok) result = SyscallError(Errno::kEFAULT);
+      if (!ok) result = -ErrnoValue(Errno::kEFAULT);
     }
     benchmark::DoNotOptimize(result);
     benchmark::DoNotOptimize(args);
@@ -532,11 +502,11 @@ void BM_CopySketch(benchmark::State& state) {
     int64_t result = 0;
     KernelCloneArgs kargs;
     if (size != 64) {
-      result = SyscallError(Errno::kEINVAL);
+      result = -ErrnoValue(Errno::kEINVAL);
     } else {
       UserCloneArgs args;
       if (mem.CopyFrom(reinterpret_cast<uint8_t*>(&args), v[0], 64) != 0) {
-        result = SyscallError(Errno::kEFAULT);
+        result = -ErrnoValue(Errno::kEFAULT);
       }
       kargs = KernelCloneArgs{
           .flags = args.flags,
@@ -576,18 +546,18 @@ void BM_FloorLegacy(benchmark::State& state, Abi abi) {
     // pointer: GCC's "+m,r" on a pointer miscompiles under UBSan.)
     benchmark::DoNotOptimize(plain);
     const Plain* p = &plain;
-    CloneArgs args;
+    KernelCloneArgs args;
     if (narrow) {  // 32-bit registers: the low halves, zero-extended
       args.flags = static_cast<uint32_t>(p->regs[1]);
       args.stack = static_cast<uint32_t>(p->regs[2]);
-      args.parent_tidptr = static_cast<uint32_t>(p->regs[3]);
+      args.parent_tid = static_cast<uint32_t>(p->regs[3]);
       args.tls = static_cast<uint32_t>(p->regs[4]);
-      args.child_tidptr = static_cast<uint32_t>(p->regs[5]);
+      args.child_tid = static_cast<uint32_t>(p->regs[5]);
     } else {
       args.flags = p->regs[1];
       args.stack = p->regs[2];
-      args.parent_tidptr = p->regs[3];
-      args.child_tidptr = p->regs[4];
+      args.parent_tid = p->regs[3];
+      args.child_tid = p->regs[4];
       args.tls = p->regs[5];
     }
     benchmark::DoNotOptimize(args);
@@ -602,15 +572,14 @@ void BM_FloorFields(benchmark::State& state, int fields) {
     // pointer: GCC's "+m,r" on a pointer miscompiles under UBSan.)
     benchmark::DoNotOptimize(plain);
     const Plain* p = &plain;
-    CloneArgs args;
+    KernelCloneArgs args;
     args.flags = p->regs[1];
     auto load = [&](uint32_t offset, uint64_t* out) {
       std::memcpy(out, p->bytes.data() + offset, 8);
     };
     if (fields >= 1) load(24, &args.stack);
-    if (fields >= 5) load(32, &args.stack_size);
-    if (fields >= 2) load(16, &args.child_tidptr);
-    if (fields >= 3) load(8, &args.parent_tidptr);
+    if (fields >= 2) load(16, &args.child_tid);
+    if (fields >= 3) load(8, &args.parent_tid);
     if (fields >= 4) load(40, &args.tls);
     benchmark::DoNotOptimize(args);
   }
@@ -642,7 +611,7 @@ void RegisterMarshalBenchmarks() {
     };
     benchmark::RegisterBenchmark(name("marshal", "legacy").c_str(), BM_Legacy,
                                  abi);
-    for (int n = 0; n <= 5; ++n) {
+    for (int n = 0; n <= 4; ++n) {
       const std::string key = absl::StrFormat("clone6:%d", n);
       benchmark::RegisterBenchmark(name("marshal", key).c_str(), BM_Clone6, abi,
                                    n, kClone6At, n == 0 ? -22 : 0, key);
@@ -675,7 +644,7 @@ void RegisterMarshalBenchmarks() {
     }
     benchmark::RegisterBenchmark(name("floor", "legacy").c_str(),
                                  BM_FloorLegacy, abi);
-    for (int n = 0; n <= 5; ++n) {
+    for (int n = 0; n <= 4; ++n) {
       benchmark::RegisterBenchmark(
           name("floor", absl::StrFormat("clone6:%d", n)).c_str(),
           BM_FloorFields, n);

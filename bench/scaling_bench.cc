@@ -39,7 +39,6 @@
 
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
-#include "model/kernel/fdtable.h"
 
 namespace forksim::bench {
 namespace {
@@ -67,7 +66,7 @@ bool Cycle(ModelSim& sim, Task* parent, Phases* sum) {
   const int64_t t1 = NowNs();
   if (pid <= 0) return false;
   Task* child = ModelSim::NewestChild(parent);
-  sim.kernel().Invoke(child, Sysno::kExit, {0});
+  (void)sim.kernel().Invoke(child, Sysno::kExit, {0});
   const int64_t t2 = NowNs();
   const int64_t reaped =
       sim.Call(parent, Sysno::kWait4, {static_cast<uint64_t>(pid), 0, 0, 0});
@@ -116,30 +115,29 @@ struct Cache {
 // that the per-fd refcount work stays in one cache line.
 std::unique_ptr<Built> BuildFds(int64_t n, bool shared, std::string* error) {
   auto m = std::make_unique<Built>();
-  Machine& machine = m->sim->machine();
-  if (!machine.SetNrOpen(4 * 1048576).ok()) {
-    *error = "SetNrOpen failed";
+  constexpr int64_t kNrOpen = 4 * 1048576;
+  if (!m->sim->Sysctl("fs.nr_open", kNrOpen)) {
+    *error = "raising fs.nr_open failed";
     return nullptr;
   }
   m->parent = m->sim->NewProcess();
-  FilesStruct& files = *m->parent->files;
-  FdTableEnv& env = machine.fd_env();
-  File* one = nullptr;
+  Kernel& k = m->sim->kernel();
+  if (m->parent == nullptr ||
+      !k.SetRlimit(m->parent, kRlimitNofile, kNrOpen, kNrOpen).ok()) {
+    *error = "raising RLIMIT_NOFILE failed";
+    return nullptr;
+  }
+  int first = -1;  // the file every slot shares, when shared
   for (int64_t i = 0; i < n; ++i) {
-    SysResult<int> fd = AllocFd(env, files, 0, machine.sysctls.nr_open, false);
+    const SysResult<int> fd = shared && first >= 0
+                                  ? k.DupFile(m->parent, first)
+                                  : k.OpenFile(m->parent, "/dev/null", false);
     if (!fd.ok()) {
-      *error = absl::StrFormat("AllocFd failed after %d fds", i);
+      *error = absl::StrFormat("open or dup failed after %d fds: %s", i,
+                               ErrnoName(fd.error()));
       return nullptr;
     }
-    File* file = shared ? one : nullptr;
-    if (file == nullptr) {
-      file = machine.files.Create();  // f_count 1: the slot's reference
-      file->name = "/dev/null";
-      one = file;
-    } else {
-      GetFile(file);  // dup(): one more reference for one more slot
-    }
-    FdInstall(files, fd.value(), file);
+    if (first < 0) first = fd.value();
   }
   return m;
 }
@@ -212,8 +210,9 @@ int64_t Spawn(ModelSim& sim, Task* holder, bool threads, int64_t n,
   int64_t made = 0;
   *last = 0;
   for (; made < n; ++made) {
-    holder->regs = regs;
-    *last = sim.kernel().Syscall(holder).result;
+    sim.kernel().SetRegisters(holder, regs);
+    const SyscallOutcome outcome = sim.kernel().Syscall(holder);
+    *last = outcome.returned() ? outcome.ReturnValue() : INT64_MIN;
     if (*last <= 0) break;
   }
   return made;
@@ -223,9 +222,8 @@ std::unique_ptr<Built> BuildLive(bool threads, int64_t n, std::string* error) {
   ResetPeakRss();
   const uint64_t rss_before = VmRssBytes();
   auto m = std::make_unique<Built>();
-  Machine& machine = m->sim->machine();
-  if (!machine.SetPidMax(kPidMaxLimit).ok() ||
-      !machine.SetThreadsMax(kMaxThreads).ok()) {
+  if (!m->sim->Sysctl("kernel.pid_max", kPidMaxLimit) ||
+      !m->sim->Sysctl("kernel.threads-max", kMaxThreads)) {
     *error = "raising pid_max / threads-max failed";
     return nullptr;
   }
@@ -283,9 +281,8 @@ void BM_PidSpaceFill(benchmark::State& state) {
     ResetPeakRss();
     const uint64_t rss_before = VmRssBytes();
     auto sim = std::make_unique<ModelSim>();
-    Machine& machine = sim->machine();
-    if (!machine.SetPidMax(pid_max).ok() ||
-        !machine.SetThreadsMax(kMaxThreads).ok()) {
+    if (!sim->Sysctl("kernel.pid_max", pid_max) ||
+        !sim->Sysctl("kernel.threads-max", kMaxThreads)) {
       state.SkipWithError("raising pid_max / threads-max failed");
       break;
     }
@@ -305,7 +302,7 @@ void BM_PidSpaceFill(benchmark::State& state) {
     const int64_t t2 = NowNs();
     state.SetIterationTime(static_cast<double>(t1 - t0) * 1e-9);
     const uint64_t hwm = VmHwmBytes();
-    if (last != SyscallError(Errno::kEAGAIN) || again != last) {
+    if (last != -ErrnoValue(Errno::kEAGAIN) || again != last) {
       state.SkipWithError(
           absl::StrFormat("the fill ended with %d, not EAGAIN", last).c_str());
       break;

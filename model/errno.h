@@ -4,9 +4,9 @@
 //
 // The simulated kernel's error type. A syscall that fails returns one of these
 // values; it becomes `-errno` in the return register at exactly one boundary
-// (sim/syscall_entry.cc). `absl::Status` is never used for syscall errors: it
-// folds EINVAL, E2BIG and EFAULT into one code, and clone3 must tell them
-// apart.
+// (SyscallOutcome::ReturnValue(), sim/kernel/outcome.h). `absl::Status` is
+// never used for syscall errors: it folds EINVAL, E2BIG and EFAULT into one
+// code, and clone3 must tell them apart.
 //
 // Values are the x86 ones from include/uapi/asm-generic/errno-base.h and
 // errno.h [5.2]; ERESTARTNOINTR is kernel-internal (include/linux/errno.h).
@@ -110,5 +110,22 @@ inline constexpr SysStatus SysOk() { return SysStatus(); }
     if (auto forksim_try_ = (expr); !forksim_try_.ok()) \
       return forksim_try_.error();                      \
   } while (false)
+
+// FORKSIM_ASSIGN_OR_RETURN(lhs, expr)
+//
+// Evaluates a SysResult expression; on failure returns its Errno from the
+// enclosing function, otherwise moves the value into `lhs` (a declaration
+// or an lvalue):
+//
+//   FORKSIM_ASSIGN_OR_RETURN(Pid* pid, AllocPid(m, ns));
+#define FORKSIM_ASSIGN_OR_RETURN(lhs, expr)                                  \
+  FORKSIM_ASSIGN_OR_RETURN_IMPL_(FORKSIM_CONCAT_(forksim_r_, __LINE__), lhs, \
+                                 expr)
+#define FORKSIM_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
+  auto result = (expr);                                   \
+  if (!result.ok()) return result.error();                \
+  lhs = std::move(result).value()
+#define FORKSIM_CONCAT_(a, b) FORKSIM_CONCAT_INNER_(a, b)
+#define FORKSIM_CONCAT_INNER_(a, b) a##b
 
 #endif  // FORKSIM_MODEL_ERRNO_H_

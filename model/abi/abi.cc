@@ -83,7 +83,8 @@ constexpr SyscallSignature kIa32Syscalls[] = {
     {Sysno::kWaitid, 284, "waitid", "__ia32_compat_sys_waitid", kWaitidParams},
     {Sysno::kUnshare, 310, "unshare", "__ia32_sys_unshare", kUnshareParams},
     {Sysno::kClone3, 435, "clone3", "__ia32_sys_clone3", kClone3Params},
-    // The RFC wires the native entry, not a compat one (kernel-facts.md §1.2).
+    // The RFC wires the native entry, not a compat one (patch 2/2's
+    // syscall_32.tbl line: __ia32_sys_clone6).
     {Sysno::kClone6, 436, "clone6", "__ia32_sys_clone6", kClone6Params},
 };
 
@@ -190,6 +191,24 @@ const SyscallSignature* FindSyscall(Abi abi, Sysno sysno) {
     if (sig.sysno == sysno) return &sig;
   }
   return nullptr;
+}
+
+std::string_view ArgTypeName(ArgType type) {
+  switch (type) {
+    case ArgType::kInt:
+      return "int";
+    case ArgType::kUInt:
+      return "unsigned int";
+    case ArgType::kLong:
+      return "long";
+    case ArgType::kULong:
+      return "unsigned long";
+    case ArgType::kPtr:
+      return "pointer";
+    case ArgType::kSizeT:
+      return "size_t";
+  }
+  return "?";
 }
 
 }  // namespace forksim

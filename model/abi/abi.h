@@ -14,7 +14,8 @@
 // PID_MAX_LIMIT and the GDT slots for TLS.
 //
 // Sources: arch/x86/entry/syscalls/syscall_{64,32}.tbl [5.2],
-// arch/x86/include/asm/syscall_wrapper.h [5.2], kernel-facts.md §1.2, §1.4, §2.
+// arch/x86/include/asm/syscall_wrapper.h [5.2], include/linux/threads.h,
+// include/linux/fdtable.h and arch/x86/include/asm/segment.h [5.2].
 
 #ifndef FORKSIM_MODEL_ABI_ABI_H_
 #define FORKSIM_MODEL_ABI_ABI_H_
@@ -74,7 +75,7 @@ enum class Sysno : uint8_t {
 };
 
 // How the kernel's syscall wrapper converts a register to a parameter of this
-// declared type (kernel-facts.md §2.2-2.3).
+// declared type (arch/x86/include/asm/syscall_wrapper.h [5.2]).
 enum class ArgType : uint8_t {
   kInt,    // int, pid_t
   kUInt,   // unsigned int
@@ -83,6 +84,11 @@ enum class ArgType : uint8_t {
   kPtr,    // a __user pointer
   kSizeT,  // size_t
 };
+
+// ArgTypeName()
+//
+// The C type a parameter is declared with: "int", "unsigned long", ...
+std::string_view ArgTypeName(ArgType type);
 
 struct SyscallParam {
   std::string_view name;

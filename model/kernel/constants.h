@@ -41,10 +41,62 @@ inline constexpr uint64_t kCloneIo = 0x80000000;
 inline constexpr uint64_t kCloneClearSighand = 0x100000000;
 inline constexpr uint64_t kCloneIntoCgroup = 0x200000000;
 
-// Signals (x86): the ones the model names.
+// Signals (arch/x86/include/uapi/asm/signal.h [5.2]). Real-time signals run
+// from SIGRTMIN (32) to _NSIG (64); valid_signal(s) is s <= 64.
+inline constexpr int kSighup = 1;
+inline constexpr int kSigint = 2;
+inline constexpr int kSigquit = 3;
+inline constexpr int kSigill = 4;
+inline constexpr int kSigtrap = 5;
+inline constexpr int kSigabrt = 6;
+inline constexpr int kSigbus = 7;
+inline constexpr int kSigfpe = 8;
 inline constexpr int kSigkill = 9;
+inline constexpr int kSigusr1 = 10;
+inline constexpr int kSigsegv = 11;
+inline constexpr int kSigusr2 = 12;
+inline constexpr int kSigpipe = 13;
+inline constexpr int kSigalrm = 14;
+inline constexpr int kSigterm = 15;
+inline constexpr int kSigstkflt = 16;
 inline constexpr int kSigchld = 17;
-inline constexpr int kNsig = 64;  // _NSIG; valid_signal(s) is s <= 64
+inline constexpr int kSigcont = 18;
+inline constexpr int kSigstop = 19;
+inline constexpr int kSigtstp = 20;
+inline constexpr int kSigttin = 21;
+inline constexpr int kSigttou = 22;
+inline constexpr int kSigurg = 23;
+inline constexpr int kSigxcpu = 24;
+inline constexpr int kSigxfsz = 25;
+inline constexpr int kSigvtalrm = 26;
+inline constexpr int kSigprof = 27;
+inline constexpr int kSigwinch = 28;
+inline constexpr int kSigio = 29;
+inline constexpr int kSigpwr = 30;
+inline constexpr int kSigsys = 31;
+inline constexpr int kSigrtmin = 32;
+inline constexpr int kNsig = 64;  // _NSIG
+
+// wait4() and waitid() options (include/uapi/linux/wait.h [5.2]).
+inline constexpr uint32_t kWnohang = 0x00000001;
+inline constexpr uint32_t kWuntraced = 0x00000002;  // also WSTOPPED
+inline constexpr uint32_t kWstopped = kWuntraced;
+inline constexpr uint32_t kWexited = 0x00000004;
+inline constexpr uint32_t kWcontinued = 0x00000008;
+inline constexpr uint32_t kWnowait = 0x01000000;
+inline constexpr uint32_t kWnothread = 0x20000000;
+inline constexpr uint32_t kWall = 0x40000000;
+inline constexpr uint32_t kWclone = 0x80000000;
+
+// waitid() idtypes (include/uapi/linux/wait.h [5.2]; P_PIDFD is [5.3]).
+inline constexpr int kPAll = 0;
+inline constexpr int kPPid = 1;
+inline constexpr int kPPgid = 2;
+
+// SIGCHLD si_code values (include/uapi/asm-generic/siginfo.h [5.2]).
+inline constexpr int kCldExited = 1;
+inline constexpr int kCldKilled = 2;
+inline constexpr int kCldDumped = 3;
 
 // task->flags (include/linux/sched.h [5.2]).
 inline constexpr uint32_t kPfIdle = 0x00000002;

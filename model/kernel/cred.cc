@@ -92,6 +92,17 @@ void ExitCreds(Machine& m, Task* task) {
   if (cred != nullptr) PutCred(m, cred);
 }
 
+void CommitCreds(Machine& m, Task* task, Cred* new_cred) {
+  Cred* old_real = task->real_cred;
+  Cred* old = task->cred;
+  GetCred(new_cred);  // "we will require a ref for the subj creds too"
+  if (new_cred->user != old_real->user) ++new_cred->user->processes;
+  task->real_cred = task->cred = new_cred;
+  if (new_cred->user != old_real->user) --old_real->user->processes;
+  PutCred(m, old_real);
+  PutCred(m, old);
+}
+
 // --- user namespaces ---
 
 bool InUserNs(const UserNamespace* ancestor, const UserNamespace* child) {
@@ -122,6 +133,17 @@ bool KuidHasMapping(const UserNamespace* ns, uint32_t kuid) {
 
 bool KgidHasMapping(const UserNamespace* ns, uint32_t kgid) {
   return MapHas(ns->gid_map, kgid);
+}
+
+uint32_t FromKuidMunged(const UserNamespace* ns, uint32_t kuid) {
+  constexpr uint32_t kOverflowUid = 65534;  // kernel/sys.c [5.2]
+  if (ns->parent == nullptr) return kuid;   // init_user_ns: the identity
+  for (const IdMapExtent& e : ns->uid_map) {
+    if (kuid >= e.lower_first && kuid - e.lower_first < e.count) {
+      return e.first + (kuid - e.lower_first);
+    }
+  }
+  return kOverflowUid;
 }
 
 SysStatus CreateUserNs(Machine& m, Cred* cred, bool chrooted) {

@@ -4,7 +4,7 @@
 //
 // Credentials, user namespaces, ucounts and capability checks:
 // kernel/cred.c, kernel/user_namespace.c, kernel/ucount.c, kernel/user.c and
-// security/commoncap.c [5.2] (kernel-facts.md §7.1, §7.2).
+// security/commoncap.c [5.2].
 
 #ifndef FORKSIM_MODEL_KERNEL_CRED_H_
 #define FORKSIM_MODEL_KERNEL_CRED_H_
@@ -12,7 +12,7 @@
 #include <cstdint>
 
 #include "model/errno.h"
-#include "model/kernel/kernel.h"
+#include "model/kernel/task.h"
 
 namespace forksim {
 
@@ -44,6 +44,15 @@ SysStatus CopyCreds(Machine& m, Task* p, uint64_t clone_flags);
 // exit_creds(): drops the task's two cred references and clears them.
 void ExitCreds(Machine& m, Task* task);
 
+// CommitCreds()
+//
+// kernel/cred.c:commit_creds() [5.2] (lines 431-497): `new_cred`, with the
+// reference prepare_creds() gave it, becomes both the task's real and
+// effective creds (a second reference is taken); when the real user changes,
+// the process is counted for the new user and no longer for the old one; the
+// old creds' references are dropped.
+void CommitCreds(Machine& m, Task* task, Cred* new_cred);
+
 // --- user namespaces (kernel/user_namespace.c) ---
 
 // CreateUserNs()
@@ -59,6 +68,13 @@ void PutUserNs(Machine& m, UserNamespace* ns);
 
 // True if `child` is `ancestor` or below it (in_userns()).
 bool InUserNs(const UserNamespace* ancestor, const UserNamespace* child);
+
+// FromKuidMunged()
+//
+// kernel/user_namespace.c:from_kuid_munged() [5.2]: the id inside `ns` of
+// `kuid`, or overflowuid (65534) when it has no mapping there. The model's
+// maps hold kernel ids (docs/model.md).
+uint32_t FromKuidMunged(const UserNamespace* ns, uint32_t kuid);
 
 // kuid_has_mapping(ns, kuid): the kuid maps to some id inside `ns`, through
 // every level up to init_user_ns.

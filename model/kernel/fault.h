@@ -44,6 +44,43 @@ class FaultInjector {
     return error;
   }
 
+  // The same for a point named by a kernel function and a label within it
+  // ("kernel/fork.c:copy_process() signal_pending"); the name is built only
+  // when the point fails.
+  SysStatus Check(std::string_view function, std::string_view label,
+                  Errno error) {
+    ++points_reached_;
+    if (remaining_ == 0) return SysOk();
+    if (--remaining_ != 0) return SysOk();
+    injected_ = std::string(function);
+    if (!label.empty()) injected_ += " " + std::string(label);
+    return error;
+  }
+
+  // Suspend()
+  //
+  // Until the returned guard goes away, no point fails and none is counted:
+  // for set-up from outside the kernel, which fail_nth must not reach.
+  class [[nodiscard]] Suspended {
+   public:
+    explicit Suspended(FaultInjector& f)
+        : f_(f), remaining_(f.remaining_), reached_(f.points_reached_) {
+      f_.remaining_ = 0;
+    }
+    ~Suspended() {
+      f_.remaining_ = remaining_;
+      f_.points_reached_ = reached_;
+    }
+    Suspended(const Suspended&) = delete;
+    Suspended& operator=(const Suspended&) = delete;
+
+   private:
+    FaultInjector& f_;
+    uint32_t remaining_;
+    uint64_t reached_;
+  };
+  Suspended Suspend() { return Suspended(*this); }
+
   bool armed() const { return remaining_ != 0; }
   // The point that was failed, or "" if none was reached.
   const std::string& injected() const { return injected_; }

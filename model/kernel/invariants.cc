@@ -90,7 +90,7 @@ class Checker {
 
   bool IsHashed(const Pid* pid) const {
     const Upid& upid = pid->numbers.back();
-    return upid.ns->idr.Find(upid.nr) == pid;
+    return upid.ns->idr.Find(upid.nr.value) == pid;
   }
 
   template <typename T>
@@ -145,7 +145,7 @@ class Checker {
           continue;
         }
         if (ns->level > pid->level || pid->numbers[ns->level].ns != ns ||
-            pid->numbers[ns->level].nr != nr) {
+            pid->numbers[ns->level].nr.value != nr) {
           Report(
               name, "pid-table",
               absl::StrFormat("number %d points at pid#%d, which has another "
@@ -164,11 +164,11 @@ class Checker {
     for (const Pid* pid : m_.pids) {
       if (pid->is_init_struct_pid || !IsHashed(pid)) continue;
       for (const Upid& upid : pid->numbers) {
-        if (upid.ns->idr.Find(upid.nr) != pid) {
+        if (upid.ns->idr.Find(upid.nr.value) != pid) {
           Report(absl::StrFormat("pid#%d", pid->serial), "pid-table",
                  absl::StrFormat("number %d at level %d is not in its "
                                  "namespace's idr",
-                                 upid.nr, upid.ns->level));
+                                 upid.nr.value, upid.ns->level));
         }
       }
       bool attached = false;
@@ -207,10 +207,11 @@ class Checker {
         Report(name, "task-links", "not attached to its pid as PIDTYPE_PID");
         continue;
       }
-      if (t->pid.value != t->thread_pid->numbers[0].nr) {
-        Report(name, "task-links",
-               absl::StrFormat("task->pid %d but its pid's global number is %d",
-                               t->pid.value, t->thread_pid->numbers[0].nr));
+      if (t->pid.value != t->thread_pid->numbers[0].nr.value) {
+        Report(
+            name, "task-links",
+            absl::StrFormat("task->pid %d but its pid's global number is %d",
+                            t->pid.value, t->thread_pid->numbers[0].nr.value));
       }
       if (t->tgid.value != t->group_leader->pid.value) {
         Report(name, "task-links",

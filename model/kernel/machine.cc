@@ -108,7 +108,7 @@ void Machine::BootTasks() {
 
   // init_struct_pid: number 0 in init_pid_ns, never in its idr.
   init_struct_pid = pids.Create();
-  init_struct_pid->numbers = {Upid{0, init_pid_ns}};
+  init_struct_pid->numbers = {Upid{VNr(0), init_pid_ns}};
   init_struct_pid->is_init_struct_pid = true;
 
   // init_cred: root with every capability.
@@ -158,7 +158,7 @@ void Machine::BootTasks() {
     t->real_parent = t->parent = idle;
     Pid* pid = AllocPid(*this, init_pid_ns).value();
     t->thread_pid = pid;
-    t->pid = Tid(pid->numbers[0].nr);
+    t->pid = Tid(pid->numbers[0].nr.value);
     t->tgid = Tgid(t->pid.value);
     t->cred = idle->cred;
     (void)CopyCreds(*this, t, 0);

@@ -27,8 +27,8 @@
 #include "model/errno.h"
 #include "model/kernel/fault.h"
 #include "model/kernel/fdtable.h"
-#include "model/kernel/kernel.h"
 #include "model/kernel/object.h"
+#include "model/kernel/task.h"
 
 namespace forksim {
 

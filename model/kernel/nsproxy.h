@@ -11,7 +11,7 @@
 #include <cstdint>
 
 #include "model/errno.h"
-#include "model/kernel/kernel.h"
+#include "model/kernel/task.h"
 
 namespace forksim {
 

@@ -38,12 +38,12 @@ SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns) {
       allocated_all = false;
       break;
     }
-    numbers[i] = Upid{nr.value(), tmp};
+    numbers[i] = Upid{VNr(nr.value()), tmp};
   }
 
   // A new namespace's first process: pid_ns_prepare_proc() mounts its proc.
   // Failure keeps retval = -ENOMEM.
-  if (allocated_all && numbers[ns->level].nr == 1) {
+  if (allocated_all && numbers[ns->level].nr == VNr(1)) {
     if (!m.faults
              .Check("kernel/pid.c:alloc_pid() pid_ns_prepare_proc",
                     Errno::kENOMEM)
@@ -63,7 +63,7 @@ SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns) {
   if (!allocated_all) {
     // out_free: remove the numbers of levels i+1..ns->level.
     while (++i <= ns->level) {
-      numbers[i].ns->idr.Remove(numbers[i].nr);
+      numbers[i].ns->idr.Remove(numbers[i].nr.value);
     }
     // "On failure to allocate the first pid, reset the state."
     if (ns->pid_allocated == kPidnsAdding) ns->idr.set_next(0);
@@ -76,7 +76,7 @@ SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns) {
   GetPidNs(ns);  // the pid's reference on its innermost namespace
   for (int level = ns->level; level >= 0; --level) {
     const Upid& upid = pid->numbers[level];
-    upid.ns->idr.Replace(upid.nr, pid);  // make it visible to find_pid_ns
+    upid.ns->idr.Replace(upid.nr.value, pid);  // make it visible to find_pid_ns
     ++upid.ns->pid_allocated;
   }
   return pid;
@@ -90,7 +90,7 @@ void FreePid(Machine& m, Pid* pid) {
     // The first process of a namespace failed to fork: PIDNS_ADDING alone
     // becomes 0 (the kernel warns if a child reaper was set).
     if (ns->pid_allocated == kPidnsAdding) ns->pid_allocated = 0;
-    ns->idr.Remove(pid->numbers[i].nr);
+    ns->idr.Remove(pid->numbers[i].nr.value);
   }
   PutPid(m, pid);  // delayed_put_pid(): the initial reference
 }
@@ -125,7 +125,7 @@ VNr PidNrNs(const Pid* pid, const PidNamespace* ns) {
   // kernel/pid.c:pid_nr_ns() [5.2].
   if (pid == nullptr || ns->level > pid->level) return VNr(0);
   const Upid& upid = pid->numbers[ns->level];
-  return upid.ns == ns ? VNr(upid.nr) : VNr(0);
+  return upid.ns == ns ? upid.nr : VNr(0);
 }
 
 PidNamespace* TaskActivePidNs(const Task* task) {

@@ -10,7 +10,7 @@
 
 #include "model/errno.h"
 #include "model/kernel/ids.h"
-#include "model/kernel/kernel.h"
+#include "model/kernel/task.h"
 
 namespace forksim {
 

@@ -24,7 +24,7 @@ class PidTest : public ::testing::Test {
     SysResult<Pid*> pid = AllocPid(*m_, ns);
     if (!pid.ok()) return 0;
     held_.push_back(pid.value());
-    return pid.value()->numbers[0].nr;
+    return pid.value()->numbers[0].nr.value;
   }
 
   Errno AllocError(PidNamespace* ns) {
@@ -38,7 +38,7 @@ class PidTest : public ::testing::Test {
 
   void Free(int global_nr) {
     for (auto it = held_.begin(); it != held_.end(); ++it) {
-      if ((*it)->numbers[0].nr == global_nr) {
+      if ((*it)->numbers[0].nr.value == global_nr) {
         FreePid(*m_, *it);
         held_.erase(it);
         return;
@@ -134,8 +134,8 @@ TEST_F(PidTest, NestedNamespaceGivesOneNumberPerLevel) {
   ASSERT_TRUE(pid.ok());
   held_.push_back(pid.value());
   ASSERT_EQ(pid.value()->numbers.size(), 2u);
-  EXPECT_EQ(pid.value()->numbers[0].nr, 3);  // global
-  EXPECT_EQ(pid.value()->numbers[1].nr, 1);  // pid 1 inside
+  EXPECT_EQ(pid.value()->numbers[0].nr.value, 3);  // global
+  EXPECT_EQ(pid.value()->numbers[1].nr.value, 1);  // pid 1 inside
   EXPECT_EQ(PidNrNs(pid.value(), m_->init_pid_ns), VNr(3));
   EXPECT_EQ(PidNrNs(pid.value(), child), VNr(1));
   PidNamespace* sibling = NewPidNs(m_->init_pid_ns);
@@ -159,7 +159,7 @@ TEST_F(PidTest, ThirtyTwoLevelsThenEnospc) {
   SysResult<Pid*> deep = AllocPid(*m_, chain.back());
   ASSERT_TRUE(deep.ok());
   EXPECT_EQ(deep.value()->numbers.size(), 33u);
-  EXPECT_EQ(deep.value()->numbers[32].nr, 1);
+  EXPECT_EQ(deep.value()->numbers[32].nr.value, 1);
   FreePid(*m_, deep.value());
   EXPECT_EQ(CreatePidNamespace(*m_, m_->init_user_ns, chain.back(), 0).error(),
             Errno::kENOSPC);
@@ -225,7 +225,7 @@ TEST_F(PidTest, RollbackRemovesTheInnerLevelsAndResetsAFirstProcess) {
   EXPECT_EQ(child->idr.next(), 0u);
   SysResult<Pid*> init = AllocPid(*m_, child);
   ASSERT_TRUE(init.ok());
-  EXPECT_EQ(init.value()->numbers[1].nr, 1);
+  EXPECT_EQ(init.value()->numbers[1].nr.value, 1);
   // A namespace that already has a process keeps its cursor on failure.
   m_->faults.FailNth(3);
   EXPECT_EQ(AllocError(child), Errno::kENOMEM);

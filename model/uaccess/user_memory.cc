@@ -237,4 +237,11 @@ size_t UserMemory::CopyToUser(uint64_t dst, std::span<const uint8_t> src) {
   return src.size() - copied;
 }
 
+void UserMemory::ForEachWrittenPage(
+    const std::function<void(uint64_t, std::span<const uint8_t>)>& f) const {
+  for (const auto& [index, page] : pages_) {
+    if (page.data != nullptr) f(index * kPageSize, *page.data);
+  }
+}
+
 }  // namespace forksim

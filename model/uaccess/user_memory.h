@@ -30,6 +30,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -95,6 +96,10 @@ class UserMemory {
   absl::Status Poke(uint64_t addr, std::span<const uint8_t> bytes);
   std::vector<Mapping> Mappings() const;
   bool IsMapped(uint64_t addr) const;
+  // Calls f(page address, its bytes) for every page that has been written,
+  // in address order (unwritten pages read as zeros).
+  void ForEachWrittenPage(
+      const std::function<void(uint64_t, std::span<const uint8_t>)>& f) const;
 
   // --- Kernel side: the uaccess API, counted. ---
 

@@ -2,36 +2,52 @@
 // File: sim/kernel/exit.h
 // -----------------------------------------------------------------------------
 //
-// The end of a task's life: do_exit(), exit_notify(), release_task(), the
-// reparenting of children, mm_release() (CLONE_CHILD_CLEARTID and the vfork
-// completion), wait4()/waitid() and an execve() modelled as the event that
-// releases the mm: kernel/exit.c, kernel/fork.c:mm_release(), fs/exec.c
-// [5.2].
+// Private to sim/kernel: other packages use sim/kernel/kernel.h.
+//
+// The end of a task's life, kernel/exit.c [5.2]: do_exit(), exit_notify()
+// with the reparenting of children, release_task(), do_group_exit() and the
+// exit and exit_group syscalls. The wait family is in wait.h, the vfork
+// completion and CLONE_CHILD_CLEARTID (mm_release()) in vfork.h.
+//
+// Everything runs to completion inside one syscall: a task that is killed
+// (exit_group, de_thread, zap_pid_ns_processes) exits at once, in a fixed
+// order, where the kernel would let it run to its next signal check. What is
+// modelled and what is left out is listed in docs/lifecycle.md.
 
 #ifndef FORKSIM_SIM_KERNEL_EXIT_H_
 #define FORKSIM_SIM_KERNEL_EXIT_H_
 
-#include <cstdint>
-
-#include "model/kernel/kernel.h"
+#include "model/kernel/task.h"
 
 namespace forksim {
 
-class Kernel;
+class KernelCore;
 
-// mm_release(): with clear_child_tid set and the mm shared (mm_users > 1),
-// writes 0 there (errors ignored) and records a FUTEX_WAKE; then completes a
-// pending vfork (the parent's vfork() can return).
-void MmRelease(Kernel& k, Task* task, Mm* mm);
+// DoExit()
+//
+// kernel/exit.c:do_exit(code) [5.2] for one task (code is already shifted:
+// (status & 0xff) << 8, or a signal number). Refused where the kernel would
+// panic (the idle task, the last thread of the global init).
+void DoExit(KernelCore& k, Task* task, int code);
 
-// do_exit(code) for one task (code is already shifted: (status & 0xff) << 8).
-void DoExit(Kernel& k, Task* task, int code);
+// DoGroupExit()
+//
+// kernel/exit.c:do_group_exit() [5.2]: every thread of the group exits with
+// `code`.
+void DoGroupExit(KernelCore& k, Task* task, int code);
 
-// do_group_exit(): every thread of the group exits with `code`.
-void DoGroupExit(Kernel& k, Task* task, int code);
+// ReleaseTask()
+//
+// kernel/exit.c:release_task() [5.2]: unhash, drop every reference, destroy
+// the task; a zombie leader whose last thread this was may go with it.
+void ReleaseTask(KernelCore& k, Task* task);
 
-// release_task(): unhash, drop every reference, destroy the task.
-void ReleaseTask(Kernel& k, Task* task);
+// ZapOtherThreads()
+//
+// kernel/signal.c:zap_other_threads() followed by each victim's exit with
+// `code`, as get_signal() makes them call do_group_exit(): the other threads
+// first, in creation order, the leader last, `keep` never.
+void ZapOtherThreads(KernelCore& k, Task* keep, int code);
 
 }  // namespace forksim
 

@@ -1,77 +1,257 @@
 #include "sim/kernel/fork.h"
 
 #include <array>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "absl/strings/str_format.h"
 #include "model/abi/layout.h"
 #include "model/kernel/cred.h"
 #include "model/kernel/fdtable.h"
 #include "model/kernel/nsproxy.h"
 #include "model/kernel/pid.h"
 #include "model/kernel/shared.h"
-#include "sim/kernel/kernel.h"
-#include "sim/kernel/syscalls.h"
+#include "sim/kernel/core.h"
+#include "sim/kernel/open.h"
+#include "sim/kernel/waits.h"
+#include "sim/kernel/x86_process.h"
 
 namespace forksim {
 namespace {
 
-constexpr char kCopyProcess[] = "kernel/fork.c:copy_process()";
+constexpr std::string_view kCopyProcess = "kernel/fork.c:copy_process()";
 
-// The unwind labels of copy_process() [5.2] (kernel-facts.md §3.3), in
-// fall-through order: a failure jumps to one and runs it and every later one.
+// --- the unwind labels (U1-U21) ---
+
+// kernel/fork.c:copy_process() [5.2], lines 2223-2284, in fall-through
+// order: a failure jumps to one and runs it and every later one.
 enum class Label : uint8_t {
-  kCancelCgroup,                // U1
-  kCgroupThreadgroupChangeEnd,  // U2
-  kPutPidfd,                    // U3
-  kFreePid,                     // U4
-  kCleanupThread,               // U5
-  kCleanupIo,                   // U6
-  kCleanupNamespaces,           // U7
-  kCleanupMm,                   // U8
-  kCleanupSignal,               // U9
-  kCleanupSighand,              // U10
-  kCleanupFs,                   // U11
-  kCleanupFiles,                // U12
-  kCleanupSemundo,              // U13
-  kCleanupSecurity,             // U14
-  kCleanupAudit,                // U15
-  kCleanupPerf,                 // U16
-  kCleanupPolicy,               // U17
-  kCleanupThreadgroupLock,      // U18
-  kCleanupCount,                // U19
-  kFree,                        // U20
-  kForkOut,                     // U21
+  kCancelCgroup,
+  kCgroupThreadgroupChangeEnd,
+  kPutPidfd,
+  kFreePid,
+  kCleanupThread,
+  kCleanupIo,
+  kCleanupNamespaces,
+  kCleanupMm,
+  kCleanupSignal,
+  kCleanupSighand,
+  kCleanupFs,
+  kCleanupFiles,
+  kCleanupSemundo,
+  kCleanupSecurity,
+  kCleanupAudit,
+  kCleanupPerf,
+  kCleanupPolicy,
+  kCleanupThreadgroupLock,
+  kCleanupCount,
+  kFree,
+  kForkOut,
+  kCount,
 };
 
-constexpr std::string_view kLabelNames[] = {
-    "bad_fork_cancel_cgroup",
-    "bad_fork_cgroup_threadgroup_change_end",
-    "bad_fork_put_pidfd",
-    "bad_fork_free_pid",
-    "bad_fork_cleanup_thread",
-    "bad_fork_cleanup_io",
-    "bad_fork_cleanup_namespaces",
-    "bad_fork_cleanup_mm",
-    "bad_fork_cleanup_signal",
-    "bad_fork_cleanup_sighand",
-    "bad_fork_cleanup_fs",
-    "bad_fork_cleanup_files",
-    "bad_fork_cleanup_semundo",
-    "bad_fork_cleanup_security",
-    "bad_fork_cleanup_audit",
-    "bad_fork_cleanup_perf",
-    "bad_fork_cleanup_policy",
-    "bad_fork_cleanup_threadgroup_lock",
-    "bad_fork_cleanup_count",
-    "bad_fork_free",
-    "fork_out",
+struct LabelInfo {
+  Label label;
+  std::string_view id;
+  std::string_view name;
 };
 
-// What copy_process() has made so far, for the unwind.
+constexpr LabelInfo kLabels[] = {
+    {Label::kCancelCgroup, "U1", "bad_fork_cancel_cgroup"},
+    {Label::kCgroupThreadgroupChangeEnd, "U2",
+     "bad_fork_cgroup_threadgroup_change_end"},
+    {Label::kPutPidfd, "U3", "bad_fork_put_pidfd"},
+    {Label::kFreePid, "U4", "bad_fork_free_pid"},
+    {Label::kCleanupThread, "U5", "bad_fork_cleanup_thread"},
+    {Label::kCleanupIo, "U6", "bad_fork_cleanup_io"},
+    {Label::kCleanupNamespaces, "U7", "bad_fork_cleanup_namespaces"},
+    {Label::kCleanupMm, "U8", "bad_fork_cleanup_mm"},
+    {Label::kCleanupSignal, "U9", "bad_fork_cleanup_signal"},
+    {Label::kCleanupSighand, "U10", "bad_fork_cleanup_sighand"},
+    {Label::kCleanupFs, "U11", "bad_fork_cleanup_fs"},
+    {Label::kCleanupFiles, "U12", "bad_fork_cleanup_files"},
+    {Label::kCleanupSemundo, "U13", "bad_fork_cleanup_semundo"},
+    {Label::kCleanupSecurity, "U14", "bad_fork_cleanup_security"},
+    {Label::kCleanupAudit, "U15", "bad_fork_cleanup_audit"},
+    {Label::kCleanupPerf, "U16", "bad_fork_cleanup_perf"},
+    {Label::kCleanupPolicy, "U17", "bad_fork_cleanup_policy"},
+    {Label::kCleanupThreadgroupLock, "U18",
+     "bad_fork_cleanup_threadgroup_lock"},
+    {Label::kCleanupCount, "U19", "bad_fork_cleanup_count"},
+    {Label::kFree, "U20", "bad_fork_free"},
+    {Label::kForkOut, "U21", "fork_out"},
+};
+static_assert(std::size(kLabels) == static_cast<size_t>(Label::kCount));
+
+constexpr bool LabelsInOrder() {
+  for (size_t i = 0; i < std::size(kLabels); ++i) {
+    if (static_cast<size_t>(kLabels[i].label) != i) return false;
+  }
+  return true;
+}
+static_assert(LabelsInOrder(), "kLabels follows Label's fall-through order");
+
+// --- the ladder (C1-C7a) and the steps (S1-S42) ---
+
+// A rung of the pre-check ladder: it returns at once, with nothing to undo.
+struct LadderRung {
+  std::string_view id;
+  std::string_view reason;  // why the kernel refuses, in one sentence
+  Errno error;
+};
+
+// kernel/fork.c:copy_process() [5.2], lines 1762-1815; C7a is [5.2-rc1]'s
+// read of *parent_tidptr, gone in [5.2].
+constexpr LadderRung kC1 = {
+    "C1",
+    "CLONE_NEWNS with CLONE_FS: no sharing the root across "
+    "mount namespaces",
+    Errno::kEINVAL};
+constexpr LadderRung kC2 = {"C2",
+                            "CLONE_NEWUSER with CLONE_FS: no sharing the root "
+                            "across user namespaces",
+                            Errno::kEINVAL};
+constexpr LadderRung kC3 = {
+    "C3",
+    "CLONE_THREAD without CLONE_SIGHAND: a thread group "
+    "shares its signal handlers",
+    Errno::kEINVAL};
+constexpr LadderRung kC4 = {
+    "C4", "CLONE_SIGHAND without CLONE_VM: handlers are addresses in one mm",
+    Errno::kEINVAL};
+constexpr LadderRung kC5 = {"C5",
+                            "CLONE_PARENT from a pid namespace's init: its "
+                            "siblings would have no reaper",
+                            Errno::kEINVAL};
+constexpr LadderRung kC6 = {
+    "C6",
+    "CLONE_THREAD into another user or pid namespace: a "
+    "thread group lives in one",
+    Errno::kEINVAL};
+constexpr LadderRung kC7 = {"C7",
+                            "CLONE_PIDFD with CLONE_DETACHED, CLONE_THREAD or "
+                            "(legacy) CLONE_PARENT_SETTID",
+                            Errno::kEINVAL};
+constexpr LadderRung kC7aFault = {
+    "C7a", "the reserved int at parent_tidptr cannot be read", Errno::kEFAULT};
+constexpr LadderRung kC7aNonzero = {
+    "C7a", "the reserved int at parent_tidptr is not 0", Errno::kEINVAL};
+
+// A resource step: the kernel function it cites, a label within that
+// function when the step is one line of it, and the errno of its failure.
+struct Step {
+  std::string_view id;
+  std::string_view function;
+  std::string_view label;
+  Errno error;
+};
+
+// Steps without state in the model are still failure points: fail_nth
+// reaches each (docs/model.md).
+constexpr Step kS2 = {"S2", kCopyProcess, "signal_pending",
+                      Errno::kERESTARTNOINTR};
+constexpr Step kS3 = {"S3", "kernel/fork.c:dup_task_struct()", "",
+                      Errno::kENOMEM};
+constexpr Step kS6 = {"S6", kCopyProcess, "RLIMIT_NPROC", Errno::kEAGAIN};
+constexpr Step kS8 = {"S8", "kernel/cred.c:copy_creds()", "", Errno{}};
+constexpr Step kS9 = {"S9", kCopyProcess, "threads-max", Errno::kEAGAIN};
+constexpr Step kS11 = {"S11", "mm/mempolicy.c:mpol_dup()", "", Errno::kENOMEM};
+// sched_fork() refuses a SCHED_DEADLINE parent without reset-on-fork.
+constexpr Step kS12 = {"S12", "kernel/sched/core.c:sched_fork()", "",
+                       Errno::kEAGAIN};
+constexpr Step kS13 = {"S13", "kernel/events/core.c:perf_event_init_task()", "",
+                       Errno::kENOMEM};
+constexpr Step kS14 = {"S14", "kernel/auditsc.c:audit_alloc()", "",
+                       Errno::kENOMEM};
+constexpr Step kS15 = {"S15", "security/security.c:security_task_alloc()", "",
+                       Errno::kENOMEM};
+constexpr Step kS24On64 = {
+    "S24", "arch/x86/kernel/process_64.c:copy_thread_tls()", "", Errno{}};
+constexpr Step kS24On32 = {
+    "S24", "arch/x86/kernel/process_32.c:copy_thread_tls()", "", Errno{}};
+constexpr Step kS26 = {"S26", "kernel/pid.c:alloc_pid()", "", Errno{}};
+constexpr Step kS27Fd = {"S27", "fs/file.c:__alloc_fd()", "get_unused_fd_flags",
+                         Errno{}};
+constexpr Step kS27File = {"S27", "fs/anon_inodes.c:anon_inode_getfile()",
+                           "anon_inode_getfile", Errno{}};
+// The pids controller says EAGAIN when pids.max would be exceeded.
+constexpr Step kS32 = {"S32", "kernel/cgroup/cgroup.c:cgroup_can_fork()", "",
+                       Errno::kEAGAIN};
+constexpr Step kS37 = {"S37", kCopyProcess, "PIDNS_ADDING", Errno::kENOMEM};
+constexpr Step kS38 = {"S38", kCopyProcess, "fatal_signal_pending",
+                       Errno::kEINTR};
+constexpr Step kS39 = {"S39", kCopyProcess, "fd_install", Errno{}};
+constexpr Step kS40 = {"S40-S41", kCopyProcess, "link", Errno{}};
+
+// A share-or-copy step (S16-S23): the structure it decides, where the
+// caller's is, and the label that undoes the steps before it.
+struct CopyStep {
+  Step step;
+  std::string_view type;  // "files": what explain calls the structure
+  const KObject* (*object)(const Task*);
+  SysStatus (*run)(Machine&, Task* current, Task* p, uint64_t flags);
+  Label on_failure;
+  // Set where a shared reference is taken later than the step.
+  std::string_view taken_at = "";
+};
+
+constexpr CopyStep kCopySteps[] = {
+    {{"S16", "ipc/sem.c:copy_semundo()", "", Errno{}},
+     "sem_undo",
+     [](const Task* t) -> const KObject* { return t->sysvsem; },
+     CopySemundo,
+     Label::kCleanupSecurity},
+    {{"S17", "kernel/fork.c:copy_files()", "", Errno{}},
+     "files",
+     [](const Task* t) -> const KObject* { return t->files; },
+     CopyFiles,
+     Label::kCleanupSemundo},
+    {{"S18", "kernel/fork.c:copy_fs()", "", Errno{}},
+     "fs",
+     [](const Task* t) -> const KObject* { return t->fs; },
+     CopyFs,
+     Label::kCleanupFiles},
+    {{"S19", "kernel/fork.c:copy_sighand()", "", Errno{}},
+     "sighand",
+     [](const Task* t) -> const KObject* { return t->sighand; },
+     CopySighand,
+     Label::kCleanupFs},
+    // A thread's reference on the signal_struct is taken when it is linked.
+    {{"S20", "kernel/fork.c:copy_signal()", "", Errno{}},
+     "signal",
+     [](const Task* t) -> const KObject* { return t->signal; },
+     CopySignal,
+     Label::kCleanupSighand,
+     "S40"},
+    {{"S21", "kernel/fork.c:copy_mm()", "", Errno{}},
+     "mm",
+     [](const Task* t) -> const KObject* { return t->mm; },
+     CopyMm,
+     Label::kCleanupSignal},
+    {{"S22", "kernel/nsproxy.c:copy_namespaces()", "", Errno{}},
+     "nsproxy",
+     [](const Task* t) -> const KObject* { return t->nsproxy; },
+     [](Machine& m, Task* c, Task* p, uint64_t f) {
+       return CopyNamespaces(m, c, p, f);
+     },
+     Label::kCleanupMm},
+    {{"S23", "kernel/fork.c:copy_io()", "", Errno{}},
+     "io_context",
+     [](const Task* t) -> const KObject* { return t->io_context; },
+     CopyIo,
+     Label::kCleanupNamespaces},
+};
+
+// S8 (kernel/fork.c:1869 [5.2]): copy_creds(), which also makes the
+// CLONE_NEWUSER namespace. Both task->cred and task->real_cred hold a
+// reference.
+constexpr CopyStep kCopyCreds = {
+    kS8, "cred", [](const Task* t) -> const KObject* { return t->cred; },
+    [](Machine& m, Task*, Task* p, uint64_t f) { return CopyCreds(m, p, f); },
+    Label::kFree};
+
+// What copy_process() has made so far, for the unwind: its local variables.
 struct ForkState {
   Task* current = nullptr;
   Task* p = nullptr;
@@ -81,9 +261,18 @@ struct ForkState {
   uint64_t flags = 0;
 };
 
+// Goes to `label` when `expr` fails: copy_process()'s
+// `if (retval) goto label;`, inside CopyProcessRun::Run().
+#define FORKSIM_TRY_OR_UNWIND(expr, label)                 \
+  do {                                                     \
+    if (SysStatus forksim_s_ = (expr); !forksim_s_.ok()) { \
+      return Fail(label, forksim_s_.error());              \
+    }                                                      \
+  } while (false)
+
 class CopyProcessRun {
  public:
-  CopyProcessRun(Kernel& k, Task* current, CloneArgs& args, int trace)
+  CopyProcessRun(KernelCore& k, Task* current, KernelCloneArgs& args, int trace)
       : k_(k),
         m_(k.machine()),
         profile_(k.profile()),
@@ -96,123 +285,124 @@ class CopyProcessRun {
   SysResult<Task*> Run();
 
  private:
-  // One rung of the pre-check ladder: reports it and says whether it fails.
-  bool Rung(std::string_view rung, bool fails, std::string_view why,
-            Errno error = Errno::kEINVAL) {
-    if (!k_.tracing()) return fails;
-    k_.Emit(Event::Kind::kCheck, s_.current,
-            absl::StrFormat("%s %s", kCopyProcess, rung), std::string(why),
-            fails ? ErrnoValue(error) : 0);
-    return fails;
+  // Check(): one rung of the ladder, recorded; its errno when it fails.
+  SysStatus Check(const LadderRung& rung, bool fails);
+  // Record(): one step's outcome, recorded; returns it.
+  SysStatus Record(const Step& step, SysStatus status, Event event = {});
+  // Done(): a step that cannot fail, recorded.
+  void Done(const Step& step, Event event = {}) {
+    (void)Record(step, SysOk(), std::move(event));
   }
+  // FailurePoint(): a step that the model gives no state but that can fail;
+  // fail_nth can make it fail with the step's errno.
+  SysStatus FailurePoint(const Step& step) {
+    return Record(step, m_.faults.Check(step.function, step.label, step.error));
+  }
+  // ShareOrCopy(): a share-or-copy step, with the refcounts around it.
+  SysStatus ShareOrCopy(const CopyStep& step);
+
   SysStatus Ladder();
   SysStatus ReservedParentTidRead();
-
-  // A step with no state in the model that can still fail.
-  SysStatus Point(std::string_view step, std::string_view where, Errno error) {
-    SysStatus status = m_.faults.Check(where, error);
-    Step(step, where, status);
-    return status;
-  }
-  void Step(std::string_view step, std::string_view where, SysStatus status,
-            std::string_view detail = "") {
-    if (!k_.tracing()) return;
-    std::string text =
-        status.ok() ? "ok" : std::string(ErrnoName(status.error()));
-    if (status.ok() && !detail.empty()) text = std::string(detail);
-    k_.Emit(Event::Kind::kStep, s_.current,
-            absl::StrFormat("%s %s", where, step), std::move(text),
-            status.ok() ? 0 : ErrnoValue(status.error()));
-  }
-  // What a share-or-copy step did, for explanations: "shared files#2
-  // (refcount 1 -> 2)", "copied into files#5", or "none".
-  template <typename T>
-  std::string ShareOrCopy(std::string_view kind, const T* parents,
-                          const T* childs) const {
-    if (childs == nullptr) return "none";
-    if (childs == parents) {
-      return absl::StrFormat("shared %s#%d (refcount %d -> %d)", kind,
-                             childs->serial, childs->refcount - 1,
-                             childs->refcount);
-    }
-    return absl::StrFormat("copied into a new %s#%d", kind, childs->serial);
-  }
-  SysStatus Traced(std::string_view step, std::string_view where,
-                   SysStatus status) {
-    Step(step, where, status);
-    return status;
-  }
+  SysStatus SignalPending();
+  SysStatus DupTaskStruct();
+  SysStatus CheckNproc();
+  SysStatus ThreadsMax();
+  void InitTask();
+  SysStatus AllocChildPid();
+  SysStatus CreatePidfd();
+  void SetIds();
+  SysStatus PidnsAdding();
+  SysStatus FatalSignalPending();
+  void Link();
 
   // Fails to `label`: runs the unwind from there and returns the errno.
   Errno Fail(Label label, Errno error);
   void Unwind(Label from);
 
-  SysStatus DupTaskStruct();
-  SysStatus CheckNproc();
-  SysStatus CreatePidfd();
-  void Link();
-
-  Kernel& k_;
+  KernelCore& k_;
   Machine& m_;
   const KernelProfile& profile_;
-  CloneArgs& args_;
+  KernelCloneArgs& args_;
   int trace_;
   ForkState s_;
 };
 
+SysStatus CopyProcessRun::Check(const LadderRung& rung, bool fails) {
+  if (k_.tracing()) {
+    Event e;
+    e.kind = EventKind::kCheck;
+    e.function = kCopyProcess;
+    e.step = rung.id;
+    e.reason = rung.reason;
+    e.error = fails ? rung.error : Errno{};
+    k_.Record(s_.current, std::move(e));
+  }
+  return fails ? SysStatus(rung.error) : SysOk();
+}
+
+SysStatus CopyProcessRun::Record(const Step& step, SysStatus status,
+                                 Event event) {
+  if (!k_.tracing()) return status;
+  event.kind = EventKind::kStep;
+  event.function = step.function;
+  event.step = step.id;
+  event.label = step.label;
+  event.error = status.error();
+  k_.Record(s_.current, std::move(event));
+  return status;
+}
+
+SysStatus CopyProcessRun::ShareOrCopy(const CopyStep& step) {
+  Task* current = s_.current;
+  const KObject* before = step.object(current);
+  const int64_t refs_before = before != nullptr ? before->refcount : 0;
+  const SysStatus status = step.run(m_, current, s_.p, s_.flags);
+  if (!k_.tracing() || !status.ok()) return Record(step.step, status);
+  ObjectChange change;
+  change.type = step.type;
+  if (const KObject* mine = step.object(s_.p); mine == nullptr) {
+    change.how = ObjectChange::How::kNone;
+  } else if (mine == step.object(current)) {
+    change.how = ObjectChange::How::kShared;
+    change.serial = mine->serial;
+    change.refcount_after = mine->refcount;
+    // Made by the step for the caller (copy_semundo()'s undo list), then
+    // shared: it had the caller's one reference before the child's.
+    change.refcount_before = mine == before ? refs_before : mine->refcount - 1;
+    change.taken_at = step.taken_at;
+  } else {
+    change.how = ObjectChange::How::kCopied;
+    change.serial = mine->serial;
+    change.refcount_after = mine->refcount;
+  }
+  Event event;
+  event.object = change;
+  return Record(step.step, status, std::move(event));
+}
+
 SysStatus CopyProcessRun::Ladder() {
   const uint64_t f = s_.flags;
   Task* current = s_.current;
-  // C1-C6 (kernel/fork.c:1762-1802 [5.2]).
-  if (Rung("C1", (f & (kCloneNewns | kCloneFs)) == (kCloneNewns | kCloneFs),
-           "CLONE_NEWNS with CLONE_FS: no sharing the root across mount "
-           "namespaces")) {
-    return Errno::kEINVAL;
-  }
-  if (Rung("C2", (f & (kCloneNewuser | kCloneFs)) == (kCloneNewuser | kCloneFs),
-           "CLONE_NEWUSER with CLONE_FS: no sharing the root across user "
-           "namespaces")) {
-    return Errno::kEINVAL;
-  }
-  if (Rung("C3", (f & kCloneThread) && !(f & kCloneSighand),
-           "CLONE_THREAD without CLONE_SIGHAND: a thread group shares its "
-           "signal handlers")) {
-    return Errno::kEINVAL;
-  }
-  if (Rung(
-          "C4", (f & kCloneSighand) && !(f & kCloneVm),
-          "CLONE_SIGHAND without CLONE_VM: handlers are addresses in one mm")) {
-    return Errno::kEINVAL;
-  }
-  if (Rung("C5",
-           (f & kCloneParent) &&
-               (current->signal->flags & kSignalUnkillable) != 0,
-           "CLONE_PARENT from a pid namespace's init: its siblings would have "
-           "no reaper")) {
-    return Errno::kEINVAL;
-  }
-  if (Rung("C6",
-           (f & kCloneThread) &&
-               ((f & (kCloneNewuser | kCloneNewpid)) ||
-                TaskActivePidNs(current) != current->nsproxy->pid_for_children),
-           "CLONE_THREAD into another user or pid namespace: a thread group "
-           "lives in one")) {
-    return Errno::kEINVAL;
-  }
+  FORKSIM_TRY(
+      Check(kC1, (f & (kCloneNewns | kCloneFs)) == (kCloneNewns | kCloneFs)));
+  FORKSIM_TRY(Check(
+      kC2, (f & (kCloneNewuser | kCloneFs)) == (kCloneNewuser | kCloneFs)));
+  FORKSIM_TRY(Check(kC3, (f & kCloneThread) && !(f & kCloneSighand)));
+  FORKSIM_TRY(Check(kC4, (f & kCloneSighand) && !(f & kCloneVm)));
+  FORKSIM_TRY(Check(
+      kC5, (f & kCloneParent) && (current->signal->flags & kSignalUnkillable)));
+  FORKSIM_TRY(Check(
+      kC6, (f & kCloneThread) && ((f & (kCloneNewuser | kCloneNewpid)) ||
+                                  TaskActivePidNs(current) !=
+                                      current->nsproxy->pid_for_children)));
   if (!(f & kClonePidfd)) return SysOk();
-  // C7. The RFC splits it by is_clone6: both paths reject DETACHED and
-  // THREAD; only the legacy path rejects PARENT_SETTID (its parent_tidptr
-  // carries the pidfd) and reads the reserved int.
-  const uint64_t rejected =
-      profile_.has_clone6 && args_.is_clone6
-          ? (kCloneDetached | kCloneThread)
-          : (kCloneDetached | kCloneParentSettid | kCloneThread);
-  if (Rung("C7", (f & rejected) != 0,
-           "CLONE_PIDFD with CLONE_DETACHED, CLONE_THREAD or (legacy) "
-           "CLONE_PARENT_SETTID")) {
-    return Errno::kEINVAL;
-  }
-  if (profile_.reserved_parent_tid_read && !args_.is_clone6) {
+  // C7. Where the pidfd goes where parent_tidptr points (legacy clone),
+  // CLONE_PARENT_SETTID would overwrite it; the RFC's clone6 has its own
+  // pidfd field, so its is_clone6 path allows it.
+  const uint64_t refused = kCloneDetached | kCloneThread |
+                           (args_.pidfd_at_parent_tid ? kCloneParentSettid : 0);
+  FORKSIM_TRY(Check(kC7, (f & refused) != 0));
+  if (profile_.reserved_parent_tid_read && args_.pidfd_at_parent_tid) {
     return ReservedParentTidRead();
   }
   return SysOk();
@@ -222,24 +412,30 @@ SysStatus CopyProcessRun::ReservedParentTidRead() {
   // C7a [5.2-rc1]: "Verify that parent_tidptr is sane so we can potentially
   // reuse it later": the int there must be readable and zero.
   uint64_t reserved = 0;
-  if (!k_.GetUser(s_.current, args_.parent_tidptr, 4, &reserved,
+  if (!k_.GetUser(s_.current, args_.parent_tid, 4, &reserved,
                   "*parent_tidptr (reserved)")
            .ok()) {
-    Rung("C7a", true, "the reserved int at parent_tidptr cannot be read",
-         Errno::kEFAULT);
-    return Errno::kEFAULT;
+    return Check(kC7aFault, true);
   }
-  if (Rung("C7a", reserved != 0,
-           "the reserved int at parent_tidptr is not 0")) {
-    return Errno::kEINVAL;
+  return Check(kC7aNonzero, reserved != 0);
+}
+
+SysStatus CopyProcessRun::SignalPending() {
+  // S2 (kernel/fork.c:1831-1833 [5.2]): the fork restarts after the signal.
+  SysStatus s = m_.faults.Check(kS2.function, kS2.label, kS2.error);
+  Task* current = s_.current;
+  if (s.ok() &&
+      (!current->pending.empty() || !current->signal->shared_pending.empty())) {
+    s = Errno::kERESTARTNOINTR;
   }
-  return SysOk();
+  return Record(kS2, s);
 }
 
 SysStatus CopyProcessRun::DupTaskStruct() {
-  // kernel/fork.c:dup_task_struct() [5.2]: a whole-struct copy of the parent;
-  // its pointers name the parent's structures without references.
-  FORKSIM_TRY(Point("S3", "kernel/fork.c:dup_task_struct()", Errno::kENOMEM));
+  // S3: kernel/fork.c:dup_task_struct() [5.2] (lines 843-930): a
+  // whole-struct copy of the parent; its pointers name the parent's
+  // structures without references.
+  FORKSIM_TRY(FailurePoint(kS3));
   Task* current = s_.current;
   Task* p = m_.tasks.Create();
   p->abi = current->abi;
@@ -277,45 +473,58 @@ SysStatus CopyProcessRun::CheckNproc() {
                     user->uid != 0 &&
                     !Capable(m_, s_.current->cred, kCapSysResource) &&
                     !Capable(m_, s_.current->cred, kCapSysAdmin);
-  return Traced("S6 RLIMIT_NPROC", kCopyProcess,
-                over ? SysStatus(Errno::kEAGAIN) : SysOk());
+  return Record(kS6, over ? SysStatus(kS6.error) : SysOk());
+}
+
+SysStatus CopyProcessRun::ThreadsMax() {
+  // S9 (kernel/fork.c:1878-1880 [5.2]).
+  return Record(kS9, m_.nr_threads >= m_.sysctls.max_threads
+                         ? SysStatus(kS9.error)
+                         : SysOk());
+}
+
+void CopyProcessRun::InitTask() {
+  // S10 (kernel/fork.c:1882-1922 [5.2]): bookkeeping of the new task.
+  Task* p = s_.p;
+  p->flags &= ~(kPfSuperpriv | kPfWqWorker | kPfIdle);
+  p->flags |= kPfForknoexec;
+  p->children.clear();
+  p->threads.clear();
+  p->vfork_pending = false;
+  p->io_context = nullptr;
+  p->pending.clear();
+}
+
+SysStatus CopyProcessRun::AllocChildPid() {
+  // S26 (kernel/fork.c:2015-2021 [5.2]): the pid comes from the child's
+  // nsproxy: with CLONE_NEWPID it is pid 1 of the new namespace.
+  SysResult<Pid*> pid = AllocPid(m_, s_.p->nsproxy->pid_for_children);
+  if (!pid.ok()) return Record(kS26, pid.error());
+  s_.pid = pid.value();
+  Event event;
+  if (k_.tracing()) {
+    for (const Upid& upid : s_.pid->numbers) {
+      event.pid_numbers.push_back(upid.nr.value);
+    }
+  }
+  return Record(kS26, SysOk(), std::move(event));
 }
 
 SysStatus CopyProcessRun::CreatePidfd() {
-  // S27 (kernel-facts.md §3.2, §3.4, §6.4).
+  // S27 (kernel/fork.c:2028-2047 [5.2]): a number, then the file, then the
+  // report of the number; the pidfd lives in the caller's table.
   Task* current = s_.current;
-  FdTableEnv& env = m_.fd_env();
-  const uint64_t nofile = current->signal->rlim[kRlimitNofile].cur;
-  // anon_inode_getfile() -> alloc_empty_file(): ENFILE past fs.file-max
-  // without CAP_SYS_ADMIN, ENOMEM if the allocation fails
-  // (fs/file_table.c:134-164 [5.2]).
-  auto new_pidfile = [&]() -> SysResult<File*> {
-    if (m_.files.size() >= m_.sysctls.file_max &&
-        !Capable(m_, current->cred, kCapSysAdmin)) {
-      return Errno::kENFILE;
-    }
-    FORKSIM_TRY(
-        m_.faults.Check("fs/file_table.c:alloc_empty_file()", Errno::kENOMEM));
-    File* file = m_.files.Create();
-    file->kind = FileKind::kPidfd;
-    file->name = "[pidfd]";
-    file->f_flags = kORdwr;  // anon_inode_getfile keeps O_ACCMODE|O_NONBLOCK
-    file->pid = s_.pid;
-    GetPid(s_.pid);  // held by the file
-    return file;
-  };
-  SysResult<int> fd =
-      GetUnusedFdFlags(env, *current->files, nofile, kORdwr | kOCloexec);
-  Step("S27 get_unused_fd_flags", "fs/file.c:__alloc_fd()",
-       fd.ok() ? SysOk() : SysStatus(fd.error()));
-  FORKSIM_TRY(fd);
-  SysResult<File*> file = new_pidfile();
-  Step("S27 anon_inode_getfile", "fs/anon_inodes.c:anon_inode_getfile()",
-       file.ok() ? SysOk() : SysStatus(file.error()));
+  SysResult<int> fd = GetUnusedFdFlags(m_.fd_env(), *current->files,
+                                       current->signal->rlim[kRlimitNofile].cur,
+                                       kORdwr | kOCloexec);
+  FORKSIM_TRY(Record(kS27Fd, fd.ok() ? SysOk() : SysStatus(fd.error())));
+  SysResult<File*> file = AnonInodeGetfile(m_, current, "[pidfd]", s_.pid);
   if (!file.ok()) {
+    (void)Record(kS27File, file.error());
     PutUnusedFd(*current->files, fd.value());
     return file.error();
   }
+  Done(kS27File);
   s_.pidfd = fd.value();
   if (profile_.pidfd_creation == PidfdCreation::kInstallAtOnce) {
     // [5.2-rc1] pidfd_create() -> anon_inode_getfd(): visible at once.
@@ -323,13 +532,48 @@ SysStatus CopyProcessRun::CreatePidfd() {
   } else {
     s_.pidfile = file.value();  // [5.2]: installed after the last failure
   }
-  if (profile_.has_clone6 && args_.is_clone6) {
-    args_.pidfd = s_.pidfd;  // the RFC: returned through clone6_args
+  if (args_.pidfd_in_args) {
+    args_.pidfd_nr = s_.pidfd;  // the RFC's clone6: args->pidfd = pidfd
     return SysOk();
   }
-  // The legacy entries report the number through parent_tidptr.
-  return k_.PutUser(current, args_.parent_tidptr, 4,
-                    static_cast<uint32_t>(s_.pidfd), "*parent_tidptr (pidfd)");
+  return k_.PutUser(
+      current, args_.pidfd, 4, static_cast<uint32_t>(s_.pidfd),
+      args_.pidfd_at_parent_tid ? "*parent_tidptr (pidfd)" : "*args->pidfd");
+}
+
+void CopyProcessRun::SetIds() {
+  // S29 (kernel/fork.c:2078-2090 [5.2]): ids and the exit signal; legacy
+  // clone's exit signal is not validated.
+  Task* current = s_.current;
+  Task* p = s_.p;
+  p->pid = Tid(s_.pid->numbers[0].nr.value);
+  if (s_.flags & kCloneThread) {
+    p->exit_signal = -1;
+    p->group_leader = current->group_leader;
+    p->tgid = current->tgid;
+  } else {
+    p->exit_signal = (s_.flags & kCloneParent)
+                         ? current->group_leader->exit_signal
+                         : args_.exit_signal;
+    p->group_leader = p;
+    p->tgid = Tgid(p->pid.value);
+  }
+}
+
+SysStatus CopyProcessRun::PidnsAdding() {
+  // S37 (kernel/fork.c:2150-2153 [5.2]): the namespace's init died meanwhile.
+  const bool dead =
+      (s_.pid->numbers.back().ns->pid_allocated & kPidnsAdding) == 0;
+  return Record(kS37, dead ? SysStatus(kS37.error) : SysOk());
+}
+
+SysStatus CopyProcessRun::FatalSignalPending() {
+  // S38 (kernel/fork.c:2156-2159 [5.2]).
+  SysStatus s = m_.faults.Check(kS38.function, kS38.label, kS38.error);
+  for (int sig : s_.current->pending) {
+    if (sig == kSigkill) s = kS38.error;
+  }
+  return Record(kS38, s);
 }
 
 void CopyProcessRun::Link() {
@@ -355,7 +599,7 @@ void CopyProcessRun::Link() {
   if (IsThreadGroupLeader(*p)) {
     p->signal->pgrp = current->signal->pgrp;
     p->signal->session = current->signal->session;
-    if (s_.pid->numbers.back().nr == 1) {
+    if (s_.pid->numbers.back().nr == VNr(1)) {
       // The first task of a new pid namespace is its reaper.
       s_.pid->numbers.back().ns->child_reaper = p;
       p->signal->flags |= kSignalUnkillable;
@@ -376,6 +620,9 @@ void CopyProcessRun::Link() {
   }
   AttachPid(p, s_.pid, kPidTypePid);
   ++m_.nr_threads;
+  // S41 (kernel/fork.c:2207-2211 [5.2]).
+  ++m_.total_forks;
+  if (!(f & kCloneThread)) --current->signal->multiprocess;
 }
 
 Errno CopyProcessRun::Fail(Label label, Errno error) {
@@ -387,14 +634,17 @@ void CopyProcessRun::Unwind(Label from) {
   Task* p = s_.p;
   Task* current = s_.current;
   const uint64_t f = s_.flags;
-  for (int i = static_cast<int>(from); i <= static_cast<int>(Label::kForkOut);
-       ++i) {
-    const Label label = static_cast<Label>(i);
+  for (size_t i = static_cast<size_t>(from); i < std::size(kLabels); ++i) {
+    const LabelInfo& info = kLabels[i];
     if (k_.tracing()) {
-      k_.Emit(Event::Kind::kUnwind, current,
-              absl::StrFormat("%s %s", kCopyProcess, kLabelNames[i]), "");
+      Event e;
+      e.kind = EventKind::kUnwind;
+      e.function = kCopyProcess;
+      e.step = info.id;
+      e.label = info.name;
+      k_.Record(current, std::move(e));
     }
-    switch (label) {
+    switch (info.label) {
       case Label::kCancelCgroup:  // unlock; cgroup_cancel_fork()
       case Label::kCgroupThreadgroupChangeEnd:
         break;
@@ -460,6 +710,8 @@ void CopyProcessRun::Unwind(Label from) {
       case Label::kForkOut:
         if (!(f & kCloneThread)) --current->signal->multiprocess;
         break;
+      case Label::kCount:
+        break;
     }
   }
 }
@@ -471,544 +723,261 @@ SysResult<Task*> CopyProcessRun::Run() {
 
   // S1: forks in progress must see group signals sent meanwhile.
   if (!(f & kCloneThread)) ++current->signal->multiprocess;
-  // S2: signal_pending(current): the fork restarts after the signal.
-  {
-    SysStatus s = m_.faults.Check("kernel/fork.c:copy_process() signal_pending",
-                                  Errno::kERESTARTNOINTR);
-    if (s.ok() && (!current->pending.empty() ||
-                   !current->signal->shared_pending.empty())) {
-      s = Errno::kERESTARTNOINTR;
-    }
-    Step("S2 signal_pending", kCopyProcess, s);
-    if (!s.ok()) return Fail(Label::kForkOut, s.error());
-  }
-  if (SysStatus s = DupTaskStruct(); !s.ok()) {
-    return Fail(Label::kForkOut, s.error());
-  }
+  FORKSIM_TRY_OR_UNWIND(SignalPending(), Label::kForkOut);  // S2
+  FORKSIM_TRY_OR_UNWIND(DupTaskStruct(), Label::kForkOut);  // S3
   Task* p = s_.p;
   // S4.
-  p->set_child_tid = (f & kCloneChildSettid) ? args_.child_tidptr : 0;
-  p->clear_child_tid = (f & kCloneChildCleartid) ? args_.child_tidptr : 0;
-  if (SysStatus s = CheckNproc(); !s.ok()) return Fail(Label::kFree, s.error());
-  current->flags &= ~kPfNprocExceeded;  // S7
-  if (SysStatus s = CopyCreds(m_, p, f); !s.ok()) {
-    Step("S8", "kernel/cred.c:copy_creds()", s);
-    return Fail(Label::kFree, s.error());
+  p->set_child_tid = (f & kCloneChildSettid) ? args_.child_tid : 0;
+  p->clear_child_tid = (f & kCloneChildCleartid) ? args_.child_tid : 0;
+  FORKSIM_TRY_OR_UNWIND(CheckNproc(), Label::kFree);             // S6
+  current->flags &= ~kPfNprocExceeded;                           // S7
+  FORKSIM_TRY_OR_UNWIND(ShareOrCopy(kCopyCreds), Label::kFree);  // S8
+  FORKSIM_TRY_OR_UNWIND(ThreadsMax(), Label::kCleanupCount);     // S9
+  InitTask();                                                    // S10
+  FORKSIM_TRY_OR_UNWIND(FailurePoint(kS11), Label::kCleanupThreadgroupLock);
+  FORKSIM_TRY_OR_UNWIND(FailurePoint(kS12), Label::kCleanupPolicy);
+  FORKSIM_TRY_OR_UNWIND(FailurePoint(kS13), Label::kCleanupPolicy);
+  FORKSIM_TRY_OR_UNWIND(FailurePoint(kS14), Label::kCleanupPerf);
+  FORKSIM_TRY_OR_UNWIND(FailurePoint(kS15), Label::kCleanupAudit);
+  for (const CopyStep& step : kCopySteps) {  // S16-S23
+    FORKSIM_TRY_OR_UNWIND(ShareOrCopy(step), step.on_failure);
   }
-  if (k_.tracing()) {
-    // Both task->cred and task->real_cred take a reference.
-    Step("S8", "kernel/cred.c:copy_creds()", SysOk(),
-         p->cred == current->cred
-             ? absl::StrFormat("shared cred#%d (refcount %d -> %d)",
-                               p->cred->serial, p->cred->refcount - 2,
-                               p->cred->refcount)
-             : absl::StrFormat("copied into a new cred#%d", p->cred->serial));
-  }
-  // S9: threads-max.
-  if (SysStatus s = Traced("S9 threads-max", kCopyProcess,
-                           m_.nr_threads >= m_.sysctls.max_threads
-                               ? SysStatus(Errno::kEAGAIN)
-                               : SysOk());
-      !s.ok()) {
-    return Fail(Label::kCleanupCount, s.error());
-  }
-  // S10: bookkeeping of the new task.
-  p->flags &= ~(kPfSuperpriv | kPfWqWorker | kPfIdle);
-  p->flags |= kPfForknoexec;
-  p->children.clear();
-  p->threads.clear();
-  p->vfork_pending = false;
-  p->io_context = nullptr;
-  p->pending.clear();
-
-  // S11-S15: steps without state in the model, still failure points.
-  if (SysStatus s = Point("S11", "mm/mempolicy.c:mpol_dup()", Errno::kENOMEM);
-      !s.ok()) {
-    return Fail(Label::kCleanupThreadgroupLock, s.error());
-  }
-  // sched_fork() refuses a SCHED_DEADLINE parent without reset-on-fork.
-  if (SysStatus s =
-          Point("S12", "kernel/sched/core.c:sched_fork()", Errno::kEAGAIN);
-      !s.ok()) {
-    return Fail(Label::kCleanupPolicy, s.error());
-  }
-  if (SysStatus s = Point("S13", "kernel/events/core.c:perf_event_init_task()",
-                          Errno::kENOMEM);
-      !s.ok()) {
-    return Fail(Label::kCleanupPolicy, s.error());
-  }
-  if (SysStatus s =
-          Point("S14", "kernel/auditsc.c:audit_alloc()", Errno::kENOMEM);
-      !s.ok()) {
-    return Fail(Label::kCleanupPerf, s.error());
-  }
-  if (SysStatus s = Point("S15", "security/security.c:security_task_alloc()",
-                          Errno::kENOMEM);
-      !s.ok()) {
-    return Fail(Label::kCleanupAudit, s.error());
-  }
-
-  // S16-S24: share or copy, each failing to the label that undoes the
-  // steps before it.
-  struct CopyStep {
-    std::string_view name;
-    std::string_view where;
-    SysStatus (*run)(Machine&, Task*, Task*, uint64_t);
-    Label on_failure;
-    // What the step shares or copies, for the explanation.
-    std::string (*describe)(const CopyProcessRun&, const Task*, const Task*);
-  };
-  static constexpr CopyStep kCopySteps[] = {
-      {"S16", "ipc/sem.c:copy_semundo()", CopySemundo, Label::kCleanupSecurity,
-       [](const CopyProcessRun& r, const Task* c, const Task* p) {
-         return r.ShareOrCopy("sem_undo", c->sysvsem, p->sysvsem);
-       }},
-      {"S17", "kernel/fork.c:copy_files()", CopyFiles, Label::kCleanupSemundo,
-       [](const CopyProcessRun& r, const Task* c, const Task* p) {
-         return r.ShareOrCopy("files", c->files, p->files);
-       }},
-      {"S18", "kernel/fork.c:copy_fs()", CopyFs, Label::kCleanupFiles,
-       [](const CopyProcessRun& r, const Task* c, const Task* p) {
-         return r.ShareOrCopy("fs", c->fs, p->fs);
-       }},
-      {"S19", "kernel/fork.c:copy_sighand()", CopySighand, Label::kCleanupFs,
-       [](const CopyProcessRun& r, const Task* c, const Task* p) {
-         return r.ShareOrCopy("sighand", c->sighand, p->sighand);
-       }},
-      {"S20", "kernel/fork.c:copy_signal()", CopySignal, Label::kCleanupSighand,
-       [](const CopyProcessRun& r, const Task* c, const Task* p) {
-         // A thread's reference is taken when it is linked (S40).
-         return c->signal == p->signal
-                    ? absl::StrFormat("shared signal#%d (taken at S40)",
-                                      p->signal->serial)
-                    : r.ShareOrCopy("signal", c->signal, p->signal);
-       }},
-      {"S21", "kernel/fork.c:copy_mm()", CopyMm, Label::kCleanupSignal,
-       [](const CopyProcessRun& r, const Task* c, const Task* p) {
-         return r.ShareOrCopy("mm", c->mm, p->mm);
-       }},
-      {"S22", "kernel/nsproxy.c:copy_namespaces()",
-       [](Machine& m, Task* c, Task* p, uint64_t f) {
-         return CopyNamespaces(m, c, p, f);
-       },
-       Label::kCleanupMm,
-       [](const CopyProcessRun& r, const Task* c, const Task* p) {
-         return r.ShareOrCopy("nsproxy", c->nsproxy, p->nsproxy);
-       }},
-      {"S23", "kernel/fork.c:copy_io()", CopyIo, Label::kCleanupNamespaces,
-       [](const CopyProcessRun& r, const Task* c, const Task* p) {
-         return r.ShareOrCopy("io_context", c->io_context, p->io_context);
-       }},
-  };
-  for (const CopyStep& step : kCopySteps) {
-    const SysStatus s = step.run(m_, current, p, f);
-    Step(step.name, step.where, s,
-         s.ok() && k_.tracing() ? step.describe(*this, current, p) : "");
-    if (!s.ok()) return Fail(step.on_failure, s.error());
-  }
-  if (SysStatus s = Traced("S24", "arch/x86/kernel/process.c:copy_thread_tls()",
-                           CopyThreadTls(k_, current, p, f, args_.stack,
-                                         args_.stack_size, args_.tls));
-      !s.ok()) {
-    return Fail(Label::kCleanupIo, s.error());
-  }
-
-  // S26: the pid comes from the child's nsproxy: with CLONE_NEWPID it is
-  // pid 1 of the new namespace.
-  SysResult<Pid*> pid = AllocPid(m_, p->nsproxy->pid_for_children);
-  std::string numbers;
-  if (pid.ok() && k_.tracing()) {
-    for (const Upid& upid : pid.value()->numbers) {
-      absl::StrAppendFormat(&numbers, "%s%d", numbers.empty() ? "" : "/",
-                            upid.nr);
-    }
-    numbers = "pid " + numbers + " (one number per namespace level)";
-  }
-  Step("S26", "kernel/pid.c:alloc_pid()",
-       pid.ok() ? SysOk() : SysStatus(pid.error()), numbers);
-  if (!pid.ok()) return Fail(Label::kCleanupThread, pid.error());
-  s_.pid = pid.value();
-
-  if (f & kClonePidfd) {
+  const bool x86_64_kernel = AbiInfoFor(current->abi).kernel_long_bits == 64;
+  FORKSIM_TRY_OR_UNWIND(  // S24
+      Record(x86_64_kernel ? kS24On64 : kS24On32,
+             CopyThreadTls(k_, current, p, f, args_.stack, args_.stack_size,
+                           args_.tls)),
+      Label::kCleanupIo);
+  FORKSIM_TRY_OR_UNWIND(AllocChildPid(), Label::kCleanupThread);  // S26
+  if (f & kClonePidfd) {                                          // S27
     if (SysStatus s = CreatePidfd(); !s.ok()) {
       // A failure before the number was taken goes to bad_fork_free_pid;
       // the put_user() fault to bad_fork_put_pidfd.
       return Fail(s_.pidfd < 0 ? Label::kFreePid : Label::kPutPidfd, s.error());
     }
   }
-
   // S28: sigaltstack reset for CLONE_VM without CLONE_VFORK (no state).
-  // S29: ids and the exit signal; legacy clone's CSIGNAL is not validated.
-  p->pid = Tid(s_.pid->numbers[0].nr);
-  if (f & kCloneThread) {
-    p->exit_signal = -1;
-    p->group_leader = current->group_leader;
-    p->tgid = current->tgid;
-  } else {
-    p->exit_signal = (f & kCloneParent) ? current->group_leader->exit_signal
-                                        : static_cast<int>(f & kCsignal);
-    p->group_leader = p;
-    p->tgid = Tgid(p->pid.value);
-  }
-  // S31-S32: cgroup_can_fork() (the pids controller says EAGAIN).
-  if (SysStatus s = Point("S32", "kernel/cgroup/cgroup.c:cgroup_can_fork()",
-                          Errno::kEAGAIN);
-      !s.ok()) {
-    return Fail(Label::kCgroupThreadgroupChangeEnd, s.error());
-  }
-  // S37: the namespace's init died meanwhile.
-  if (SysStatus s =
-          Traced("S37 PIDNS_ADDING", kCopyProcess,
-                 (s_.pid->numbers.back().ns->pid_allocated & kPidnsAdding) == 0
-                     ? SysStatus(Errno::kENOMEM)
-                     : SysOk());
-      !s.ok()) {
-    return Fail(Label::kCancelCgroup, s.error());
-  }
-  // S38: fatal_signal_pending(current).
-  {
-    SysStatus s = m_.faults.Check(
-        "kernel/fork.c:copy_process() fatal_signal_pending", Errno::kEINTR);
-    for (int sig : current->pending) {
-      if (sig == kSigkill) s = Errno::kEINTR;
-    }
-    Step("S38 fatal_signal_pending", kCopyProcess, s);
-    if (!s.ok()) return Fail(Label::kCancelCgroup, s.error());
-  }
+  SetIds();  // S29
+  // S31-S32: cgroup_threadgroup_change_begin(), cgroup_can_fork().
+  FORKSIM_TRY_OR_UNWIND(FailurePoint(kS32), Label::kCgroupThreadgroupChangeEnd);
+  // S34-S36: tasklist_lock, the parent, siglock, copy_seccomp (no state).
+  FORKSIM_TRY_OR_UNWIND(PidnsAdding(), Label::kCancelCgroup);         // S37
+  FORKSIM_TRY_OR_UNWIND(FatalSignalPending(), Label::kCancelCgroup);  // S38
   // S39 [5.2]: past the last failure point, the pidfd becomes visible.
   if (s_.pidfile != nullptr) {
     FdInstall(*current->files, s_.pidfd, s_.pidfile);
-    Step("S39 fd_install", kCopyProcess, SysOk());
+    Done(kS39);
   }
-  Link();
-  // S41.
-  ++m_.total_forks;
-  if (!(f & kCloneThread)) --current->signal->multiprocess;
+  Link();  // S40-S41
   if (k_.tracing()) {
-    Step("S40-S41 link", kCopyProcess, SysOk(),
-         absl::StrFormat("task %d linked: child of %d%s; nr_threads %d, "
-                         "total_forks %d",
-                         p->pid.value, p->real_parent->pid.value,
-                         IsThreadGroupLeader(*p)
-                             ? ""
-                             : absl::StrFormat(", thread of %d",
-                                               p->group_leader->pid.value),
-                         m_.nr_threads, m_.total_forks));
+    Event event;
+    event.linked = LinkFacts{p->pid, p->real_parent->pid, p->group_leader->pid,
+                             m_.nr_threads, m_.total_forks};
+    Done(kS40, std::move(event));
   }
   return p;
 }
 
-// --- copy_thread_tls ---
-
-// LDT_empty() / LDT_zero() (arch/x86/include/asm/desc.h:338-359 [5.2]).
-struct UserDesc {
-  uint32_t entry_number, base_addr, limit;
-  uint32_t seg_32bit, contents, read_exec_only, limit_in_pages, seg_not_present,
-      useable;
-};
-
-bool LdtEmpty(const UserDesc& d) {
-  return d.base_addr == 0 && d.limit == 0 && d.contents == 0 &&
-         d.read_exec_only == 1 && d.seg_32bit == 0 && d.limit_in_pages == 0 &&
-         d.seg_not_present == 1 && d.useable == 0;
-}
-
-bool LdtZero(const UserDesc& d) {
-  return d.base_addr == 0 && d.limit == 0 && d.contents == 0 &&
-         d.read_exec_only == 0 && d.seg_32bit == 0 && d.limit_in_pages == 0 &&
-         d.seg_not_present == 0 && d.useable == 0;
-}
-
-// arch/x86/kernel/tls.c:tls_desc_okay() [5.2].
-bool TlsDescOkay(const UserDesc& d) {
-  if (LdtEmpty(d) || LdtZero(d)) return true;
-  if (d.seg_32bit == 0) return false;        // 16-bit segments need espfix
-  if (d.contents > 1) return false;          // data segments only
-  if (d.seg_not_present != 0) return false;  // no non-present DPL 3 segments
-  return true;
-}
-
-// arch/x86/include/asm/desc.h:fill_ldt() [5.2]: the 8-byte GDT descriptor.
-uint64_t FillLdt(const UserDesc& d) {
-  const uint64_t type = ((d.read_exec_only ^ 1) << 1) | (d.contents << 2) | 1;
-  uint64_t desc = d.limit & 0xffff;
-  desc |= uint64_t{d.base_addr & 0xffff} << 16;
-  desc |= uint64_t{(d.base_addr >> 16) & 0xff} << 32;
-  desc |= type << 40;
-  desc |= uint64_t{1} << 44;                           // s
-  desc |= uint64_t{3} << 45;                           // dpl
-  desc |= uint64_t{d.seg_not_present ^ 1} << 47;       // p
-  desc |= uint64_t{(d.limit >> 16) & 0xf} << 48;       // limit1
-  desc |= uint64_t{d.useable & 1} << 52;               // avl
-  desc |= uint64_t{d.seg_32bit & 1} << 54;             // d (l stays 0)
-  desc |= uint64_t{d.limit_in_pages & 1} << 55;        // g
-  desc |= uint64_t{(d.base_addr >> 24) & 0xff} << 56;  // base2
-  return desc;
-}
-
-// arch/x86/kernel/tls.c:do_set_thread_area(p, -1, u_info, can_allocate = 0)
-// [5.2]: the struct is read from the caller's memory.
-SysStatus DoSetThreadArea(Kernel& k, Task* current, Task* p, uint64_t u_info) {
-  const StructLayout& layout = LayoutFor(StructId::kUserDesc, current->abi);
-  std::vector<uint8_t> bytes(layout.size);
-  if (k.CopyFromUser(current, bytes, u_info, "struct user_desc") != 0) {
-    return Errno::kEFAULT;
-  }
-  const StructValue v = DecodeStruct(layout, bytes);
-  UserDesc d;
-  d.entry_number = static_cast<uint32_t>(*v.Get("entry_number"));
-  d.base_addr = static_cast<uint32_t>(*v.Get("base_addr"));
-  d.limit = static_cast<uint32_t>(*v.Get("limit"));
-  d.seg_32bit = static_cast<uint32_t>(*v.Get("seg_32bit"));
-  d.contents = static_cast<uint32_t>(*v.Get("contents"));
-  d.read_exec_only = static_cast<uint32_t>(*v.Get("read_exec_only"));
-  d.limit_in_pages = static_cast<uint32_t>(*v.Get("limit_in_pages"));
-  d.seg_not_present = static_cast<uint32_t>(*v.Get("seg_not_present"));
-  d.useable = static_cast<uint32_t>(*v.Get("useable"));
-  if (!TlsDescOkay(d)) return Errno::kEINVAL;
-  // idx = entry_number; -1 would ask for a free slot, but clone passes
-  // can_allocate = 0, so -1 fails the range check like any other.
-  const int64_t idx = static_cast<int32_t>(d.entry_number);
-  const AbiInfo& info = AbiInfoFor(current->abi);
-  if (idx < info.gdt_tls_min || idx > info.gdt_tls_max) return Errno::kEINVAL;
-  p->tls.gdt[idx - info.gdt_tls_min] =
-      (LdtEmpty(d) || LdtZero(d)) ? 0 : FillLdt(d);
-  if (info.kernel_long_bits == 64) {
-    // For a task other than current, a selector already pointing at the
-    // slot gets its base now (tls.c:179-185).
-    const uint16_t selector = static_cast<uint16_t>((idx << 3) | 3);
-    if (p->tls.fsindex == selector) p->tls.fsbase = d.base_addr;
-    if (p->tls.gsindex == selector) p->tls.gsbase = d.base_addr;
-  }
-  return SysOk();
-}
-
-}  // namespace
-
-// copy_thread_tls() [5.2]: arch/x86/kernel/process_64.c:384-457 and
-// process_32.c:121-187 (kernel-facts.md §4).
-SysStatus CopyThreadTls(Kernel& k, Task* current, Task* p, uint64_t flags,
-                        uint64_t sp, uint64_t arg, uint64_t tls) {
-  const bool x86_64_kernel = AbiInfoFor(current->abi).kernel_long_bits == 64;
-  if (x86_64_kernel) {
-    // The live selectors are recorded; a nonzero selector means the base
-    // comes from the descriptor, so the saved base is zeroed.
-    p->tls.gsbase = p->tls.gsindex != 0 ? 0 : current->tls.gsbase;
-    p->tls.fsbase = p->tls.fsindex != 0 ? 0 : current->tls.fsbase;
-  }
-  if (p->flags & kPfKthread) {
-    // A kernel thread: the function and its argument in callee-saved
-    // registers of the fork frame.
-    p->regs = RegisterFile(p->abi);
-    p->regs.Set(Reg::kBx, sp);
-    p->regs.Set(x86_64_kernel ? Reg::kR12 : Reg::kDi, arg);
-    return SysOk();
-  }
-  // The child's registers are the parent's, but fork returns 0 in it and it
-  // runs on the new stack if one was given.
-  p->regs = current->regs;
-  p->regs.Set(Reg::kAx, 0);
-  if (sp != 0) p->regs.Set(Reg::kSp, sp);
-  if (!(flags & kCloneSettls)) return SysOk();
-  if (AbiInfoFor(current->abi).tls_kind == TlsKind::kUserDesc) {
-    // in_ia32_syscall() on x86-64, always on i386.
-    return DoSetThreadArea(k, current, p, tls);
-  }
-  // do_arch_prctl_64(p, ARCH_SET_FS, tls) (process_64.c:746-774).
-  if (tls >= AbiInfoFor(current->abi).user_addr_limit) return Errno::kEPERM;
-  p->tls.fsindex = 0;
-  p->tls.fsbase = tls;
-  return SysOk();
-}
-
-SysResult<Task*> CopyProcess(Kernel& k, Task* current, CloneArgs& args,
-                             int trace) {
-  return CopyProcessRun(k, current, args, trace).Run();
-}
-
-namespace {
+#undef FORKSIM_TRY_OR_UNWIND
 
 // ptrace_event_enabled() (include/linux/ptrace.h:140-143 [5.2]).
 bool PtraceEventEnabled(const Task* task, int event) {
   return (task->ptrace & (1u << (kPtOptFlagShift + event))) != 0;
 }
 
-// The result of _do_fork() once it is final, with what the entry does after
-// it (clone6 writes the pidfd back).
-using Finish = std::function<int64_t(int64_t)>;
-
-int64_t DoForkThen(Kernel& k, Task* current, CloneArgs& args, Finish finish) {
-  const uint64_t flags = args.flags;
-  // _do_fork() step 1 (kernel/fork.c:2340-2350 [5.2]).
-  int trace = 0;
-  if (!(flags & kCloneUntraced)) {
-    if (flags & kCloneVfork) {
-      trace = kPtraceEventVfork;
-    } else if ((flags & kCsignal) != kSigchld) {
-      trace = kPtraceEventClone;
-    } else {
-      trace = kPtraceEventFork;
-    }
-    if (!PtraceEventEnabled(current, trace)) trace = 0;
+// _do_fork() step 1 (kernel/fork.c:2340-2350 [5.2]): which event to report
+// to a tracer, if it asked for it.
+int PtraceEventFor(const Task* current, const KernelCloneArgs& args) {
+  if (args.flags & kCloneUntraced) return 0;
+  int trace;
+  if (args.flags & kCloneVfork) {
+    trace = kPtraceEventVfork;
+  } else if (args.exit_signal != kSigchld) {
+    trace = kPtraceEventClone;
+  } else {
+    trace = kPtraceEventFork;
   }
-  SysResult<Task*> p = CopyProcess(k, current, args, trace);
-  if (!p.ok()) return finish(SyscallError(p.error()));
-  Task* child = p.value();
+  return PtraceEventEnabled(current, trace) ? trace : 0;
+}
+
+}  // namespace
+
+SysResult<Task*> CopyProcess(KernelCore& k, Task* current,
+                             KernelCloneArgs& args, int trace) {
+  return CopyProcessRun(k, current, args, trace).Run();
+}
+
+SyscallOutcome KernelClone(KernelCore& k, Task* current,
+                           KernelCloneArgs& args) {
+  const int trace = PtraceEventFor(current, args);
+  FORKSIM_ASSIGN_OR_RETURN(Task * child, CopyProcess(k, current, args, trace));
   // The child's number as the caller's pid namespace sees it.
-  const int32_t nr = PidVnr(child->thread_pid, current).value;
-  if (flags & kCloneParentSettid) {
+  const int64_t nr = PidVnr(child->thread_pid, current).value;
+  if (args.flags & kCloneParentSettid) {
     // Into the parent's memory; a fault here is ignored.
-    (void)k.PutUser(current, args.parent_tidptr, 4, static_cast<uint32_t>(nr),
+    (void)k.PutUser(current, args.parent_tid, 4, static_cast<uint32_t>(nr),
                     "*parent_tidptr");
   }
-  if (flags & kCloneVfork) child->vfork_pending = true;
+  if (args.flags & kCloneVfork) child->vfork_pending = true;
   if (k.tracing()) {
-    k.Emit(Event::Kind::kStep, current,
-           "kernel/sched/core.c:wake_up_new_task()",
-           absl::StrFormat("task %d runnable", child->pid.value));
+    Event e;
+    e.kind = EventKind::kStep;
+    e.function = "kernel/sched/core.c:wake_up_new_task()";
+    e.outcome = "runnable";
+    e.subject = child->pid;
+    k.Record(current, std::move(e));
   }
-  if (trace != 0 && k.tracing()) {
-    k.Emit(Event::Kind::kNote, current, "kernel/ptrace.c:ptrace_event_pid()",
-           absl::StrFormat("PTRACE_EVENT %d for %d", trace, nr));
+  if (trace != 0) {
+    k.Note(current, "kernel/ptrace.c:ptrace_event_pid()",
+           "PTRACE_EVENT %d for %d", trace, nr);
   }
-  if (!(flags & kCloneVfork)) return finish(nr);
+  if (!(args.flags & kCloneVfork)) return nr;
   // wait_for_vfork_done(): until the child's mm_release() (exec or exit).
-  const Tid child_tid = child->pid;
-  k.Block(current, k.current_sysno(),
-          [&k, child_tid, nr, finish]() -> std::optional<int64_t> {
-            const Task* c = k.machine().FindTaskByTid(child_tid);
-            if (c != nullptr && c->vfork_pending) return std::nullopt;
-            return finish(nr);
-          });
-  return 0;
+  k.Block(current, VforkWait{child->pid, nr, args});
+  return SyscallOutcome::Blocked();
 }
 
-}  // namespace
-
-int64_t DoFork(Kernel& k, Task* current, CloneArgs& args) {
-  return DoForkThen(k, current, args, [](int64_t result) { return result; });
-}
-
-int64_t KernelThread(Kernel& k, Task* current, uint64_t fn, uint64_t arg,
-                     uint64_t flags) {
-  // kernel/fork.c:kernel_thread() [5.2].
-  CloneArgs args;
-  args.flags = flags | kCloneVm | kCloneUntraced;
-  args.stack = fn;
-  args.stack_size = arg;
-  return DoFork(k, current, args);
-}
-
-// --- the syscall entries ---
-
-int64_t SysFork(Kernel& k, Task* current, const DecodedSyscall&) {
-  // kernel/fork.c:2416-2424 [5.2].
-  CloneArgs args;
-  args.flags = kSigchld;
-  return DoFork(k, current, args);
-}
-
-int64_t SysVfork(Kernel& k, Task* current, const DecodedSyscall&) {
-  // kernel/fork.c:2428-2432 [5.2].
-  CloneArgs args;
-  args.flags = kCloneVfork | kCloneVm | kSigchld;
-  return DoFork(k, current, args);
-}
-
-namespace {
-
-// The decoded argument named `name` (the ABI's order is in the signature).
-uint64_t Arg(const DecodedSyscall& d, std::string_view name) {
-  for (size_t i = 0; i < d.signature->params.size(); ++i) {
-    if (d.signature->params[i].name == name) return d.arg(static_cast<int>(i));
+SyscallOutcome EntryEpilogue(KernelCore& k, Task* current,
+                             const KernelCloneArgs& args,
+                             const SyscallOutcome& result) {
+  if (!args.pidfd_in_args || !(args.flags & kClonePidfd)) return result;
+  // The RFC's SYSCALL_DEFINE6(clone6) after _do_clone_common(): the pidfd
+  // field is written back whatever the result: 0 if the failure came before
+  // the pidfd existed, a stale closed number if after; and a fault there
+  // turns even a success into EFAULT (the child exists, its pid is lost to
+  // the caller).
+  const uint64_t field =
+      args.clone6_uargs +
+      FindField(LayoutFor(StructId::kClone6Args, current->abi), "pidfd")
+          ->offset;
+  if (!k.PutUser(current, field, 4, static_cast<uint32_t>(args.pidfd_nr),
+                 "clone6_args.pidfd")
+           .ok()) {
+    return Errno::kEFAULT;
   }
-  return 0;
+  return result;
 }
 
-}  // namespace
-
-int64_t SysClone(Kernel& k, Task* current, const DecodedSyscall& d) {
-  // kernel/fork.c:2452-2461 and arch/x86/ia32/sys_ia32.c:233-242 [5.2]. The
-  // flags are the whole unsigned long: on x86-64 bits 32-63 reach
-  // copy_process() and are never tested (kernel-facts.md §0.3).
-  CloneArgs args;
-  args.flags = Arg(d, "clone_flags");
-  args.stack = Arg(d, "newsp");
-  args.parent_tidptr = Arg(d, "parent_tidptr");
-  args.child_tidptr = Arg(d, "child_tidptr");
-  args.tls = Arg(d, "tls");
-  return DoFork(k, current, args);
+KernelCloneArgs LegacyCloneArgs(Abi abi, const DecodedSyscall& d) {
+  // CONFIG_CLONE_BACKWARDS (i386, and the ia32 entry) swaps the last two.
+  const bool backwards = AbiInfoFor(abi).clone_order == CloneOrder::kBackwards;
+  const uint64_t clone_flags = d.arg(0);
+  KernelCloneArgs args;
+  args.flags = clone_flags & ~kCsignal;
+  args.exit_signal = static_cast<int>(clone_flags & kCsignal);
+  args.stack = d.arg(1);
+  args.parent_tid = d.arg(2);
+  args.child_tid = d.arg(backwards ? 4 : 3);
+  args.tls = d.arg(backwards ? 3 : 4);
+  args.pidfd = args.parent_tid;
+  args.pidfd_at_parent_tid = true;
+  return args;
 }
 
-int64_t Clone6ReadArgs(Kernel& k, Task* current, const DecodedSyscall& d,
-                       CloneArgs* args, bool backwards3) {
-  // SYSCALL_DEFINE6(clone6, ...) from the RFC (kernel-facts.md §10 steps
-  // 1-9).
+SysResult<KernelCloneArgs> Clone6Args(KernelCore& k, Task* current,
+                                      const DecodedSyscall& d) {
   const uint64_t uargs = d.arg(0);
-  const uint64_t flags = d.arg(1);  // unsigned int, widened to u64
-  if (d.arg(2) || d.arg(3) || d.arg(4) || d.arg(5)) {
-    return SyscallError(Errno::kEINVAL);
-  }
+  const uint64_t flags = d.arg(1);  // unsigned int flags1, widened to u64
+  if (d.arg(2) || d.arg(3) || d.arg(4) || d.arg(5)) return Errno::kEINVAL;
   // "flags1 is full so we only need to verify that CLONE_DETACHED is not
-  // passed": rejected even without CLONE_PIDFD.
-  if (flags & kCloneDetached) return SyscallError(Errno::kEINVAL);
+  // passed": refused even without CLONE_PIDFD.
+  if (flags & kCloneDetached) return Errno::kEINVAL;
   const StructLayout& layout = LayoutFor(StructId::kClone6Args, current->abi);
   auto field = [&](std::string_view name) {
     return uargs + FindField(layout, name)->offset;
   };
-  args->flags = flags;
-  args->is_clone6 = true;
+  KernelCloneArgs args;
+  args.flags = flags & ~kCsignal;
+  args.exit_signal = static_cast<int>(flags & kCsignal);
+  args.pidfd_in_args = true;
+  args.clone6_uargs = uargs;
   // The stack is always read, so a NULL uargs faults; the other fields only
   // when a flag asks for them; the first fault stops the reads. stack_size
   // is read only under CONFIG_CLONE_BACKWARDS3, never on x86.
-  SysStatus result =
-      k.GetUser(current, field("stack"), 8, &args->stack, "clone6_args.stack");
-  if (result.ok() && backwards3) {
-    result = k.GetUser(current, field("stack_size"), 8, &args->stack_size,
-                       "clone6_args.stack_size");
+  SysStatus read =
+      k.GetUser(current, field("stack"), 8, &args.stack, "clone6_args.stack");
+  if (read.ok() && (flags & (kCloneChildCleartid | kCloneChildSettid))) {
+    read = k.GetUser(current, field("child_tidptr"), 8, &args.child_tid,
+                     "clone6_args.child_tidptr");
   }
-  if (result.ok() && (flags & (kCloneChildCleartid | kCloneChildSettid))) {
-    result = k.GetUser(current, field("child_tidptr"), 8, &args->child_tidptr,
-                       "clone6_args.child_tidptr");
+  if (read.ok() && (flags & kCloneParentSettid)) {
+    read = k.GetUser(current, field("parent_tidptr"), 8, &args.parent_tid,
+                     "clone6_args.parent_tidptr");
   }
-  if (result.ok() && (flags & kCloneParentSettid)) {
-    result = k.GetUser(current, field("parent_tidptr"), 8, &args->parent_tidptr,
-                       "clone6_args.parent_tidptr");
+  if (read.ok() && (flags & kCloneSettls)) {
+    read = k.GetUser(current, field("tls"), 8, &args.tls, "clone6_args.tls");
   }
-  if (result.ok() && (flags & kCloneSettls)) {
-    result = k.GetUser(current, field("tls"), 8, &args->tls, "clone6_args.tls");
-  }
-  return result.ok() ? 0 : SyscallError(Errno::kEFAULT);
+  if (!read.ok()) return Errno::kEFAULT;
+  return args;
 }
 
-int64_t SysClone6(Kernel& k, Task* current, const DecodedSyscall& d) {
-  // Shared with the finishing step, which may run after a vfork wait.
-  auto args = std::make_shared<CloneArgs>();
-  if (const int64_t error = Clone6ReadArgs(k, current, d, args.get(),
-                                           /*backwards3=*/false);
-      error != 0) {
-    return error;
-  }
-  // After the common path, with CLONE_PIDFD, the pidfd field is written back
-  // whatever the result: 0 if the failure came before the pidfd existed, a
-  // stale closed number if after; and a fault there turns even a success
-  // into EFAULT (the child exists, its pid is lost to the caller).
-  const uint64_t flags = args->flags;
-  const uint64_t pidfd_addr =
-      d.arg(0) +
-      FindField(LayoutFor(StructId::kClone6Args, current->abi), "pidfd")
-          ->offset;
-  return DoForkThen(
-      k, current, *args,
-      [&k, current, flags, pidfd_addr, args](int64_t nr) -> int64_t {
-        if ((flags & kClonePidfd) &&
-            !k.PutUser(current, pidfd_addr, 4,
-                       static_cast<uint32_t>(args->pidfd), "clone6_args.pidfd")
-                 .ok()) {
-          return SyscallError(Errno::kEFAULT);
-        }
-        return nr;
-      });
+SyscallOutcome KernelThread(KernelCore& k, Task* current, uint64_t fn,
+                            uint64_t arg, uint64_t flags) {
+  const uint64_t clone_flags = flags | kCloneVm | kCloneUntraced;
+  KernelCloneArgs args;
+  args.flags = clone_flags & ~kCsignal;
+  args.exit_signal = static_cast<int>(clone_flags & kCsignal);
+  args.stack = fn;
+  args.stack_size = arg;
+  args.pidfd_at_parent_tid = true;  // _do_fork(..., parent_tidptr = NULL)
+  return KernelClone(k, current, args);
+}
+
+// --- the syscall entries ---
+
+// kernel/fork.c:SYSCALL_DEFINE0(fork) [5.2] (lines 2416-2424).
+SyscallOutcome SysFork(KernelCore& k, Task* current, const DecodedSyscall&) {
+  KernelCloneArgs args;
+  args.exit_signal = kSigchld;
+  args.pidfd_at_parent_tid = true;
+  return KernelClone(k, current, args);
+}
+
+// kernel/fork.c:SYSCALL_DEFINE0(vfork) [5.2] (lines 2428-2432).
+SyscallOutcome SysVfork(KernelCore& k, Task* current, const DecodedSyscall&) {
+  KernelCloneArgs args;
+  args.flags = kCloneVfork | kCloneVm;
+  args.exit_signal = kSigchld;
+  args.pidfd_at_parent_tid = true;
+  return KernelClone(k, current, args);
+}
+
+SyscallOutcome SysClone(KernelCore& k, Task* current, const DecodedSyscall& d) {
+  KernelCloneArgs args = LegacyCloneArgs(current->abi, d);
+  return KernelClone(k, current, args);
+}
+
+// The RFC's SYSCALL_DEFINE6(clone6): on the RFC profile only.
+SyscallOutcome SysClone6(KernelCore& k, Task* current,
+                         const DecodedSyscall& d) {
+  FORKSIM_ASSIGN_OR_RETURN(KernelCloneArgs args, Clone6Args(k, current, d));
+  const SyscallOutcome result = KernelClone(k, current, args);
+  // A vfork finishes the entry when the wait is over.
+  if (result.blocked()) return result;
+  return EntryEpilogue(k, current, args, result);
+}
+
+std::span<const StepCitation> CopyProcessCitations() {
+  static const std::vector<StepCitation>* const kCitations = [] {
+    auto* out = new std::vector<StepCitation>;
+    for (const LadderRung& r : {kC1, kC2, kC3, kC4, kC5, kC6, kC7, kC7aFault}) {
+      out->push_back({r.id, kCopyProcess, ""});
+    }
+    for (const Step& s :
+         {kS2,      kS3,  kS6,  kS8,      kS9,      kS11, kS12,
+          kS13,     kS14, kS15, kS24On64, kS24On32, kS26, kS27Fd,
+          kS27File, kS32, kS37, kS38,     kS39,     kS40}) {
+      out->push_back({s.id, s.function, s.label});
+    }
+    for (const CopyStep& c : kCopySteps) {
+      out->push_back({c.step.id, c.step.function, c.step.label});
+    }
+    for (const LabelInfo& l : kLabels) {
+      out->push_back({l.id, kCopyProcess, l.name});
+    }
+    return out;
+  }();
+  return *kCitations;
 }
 
 }  // namespace forksim

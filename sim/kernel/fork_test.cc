@@ -19,14 +19,11 @@ namespace {
 
 using ::testing::IsEmpty;
 
-constexpr int64_t kEINVAL = -22, kEFAULT = -14, kEAGAIN = -11, kEPERM = -1,
-                  kENOSYS = -38, kEMFILE = -24;
-
 constexpr std::string_view kProfiles[] = {"5.2-rc1", "5.2-rc1+clone6", "5.2"};
 
 // Legacy clone with named arguments, put in the ABI's registers.
-int64_t Clone(Sim& s, Task* t, uint64_t flags, uint64_t newsp = 0,
-              uint64_t ptid = 0, uint64_t ctid = 0, uint64_t tls = 0) {
+SyscallOutcome Clone(Sim& s, Task* t, uint64_t flags, uint64_t newsp = 0,
+                     uint64_t ptid = 0, uint64_t ctid = 0, uint64_t tls = 0) {
   if (t->abi == Abi::kX86_64) {
     return s.Call(t, Sysno::kClone, {flags, newsp, ptid, ctid, tls});
   }
@@ -69,7 +66,8 @@ TEST(LadderTest, EachRungIsEinvalOnEveryProfileAndAbi) {
       Sim s(profile, abi);
       Task* p = s.NewProcess();
       for (const Rung& rung : rungs) {
-        EXPECT_EQ(Clone(s, p, rung.flags, 0, kBuf), kEINVAL)
+        EXPECT_THAT(Clone(s, p, rung.flags, 0, kBuf),
+                    ReturnsErrno(Errno::kEINVAL))
             << rung.name << " on " << profile << "/" << AbiName(abi);
       }
       s.ExpectClean();
@@ -79,17 +77,18 @@ TEST(LadderTest, EachRungIsEinvalOnEveryProfileAndAbi) {
 
 TEST(LadderTest, C5CloneParentFromAPidNamespaceInit) {
   Sim s;
-  EXPECT_EQ(Clone(s, s.init(), kCloneParent | kSigchld), kEINVAL);
+  EXPECT_THAT(Clone(s, s.init(), kCloneParent | kSigchld),
+              ReturnsErrno(Errno::kEINVAL));
   // A new pid 1 gets SIGNAL_UNKILLABLE, and then C5 applies to it too.
   Task* p = s.NewProcess();
-  const int64_t pid = Clone(s, p, kCloneNewpid | kSigchld);
+  const int64_t pid = Clone(s, p, kCloneNewpid | kSigchld).value();
   ASSERT_GT(pid, 0);
   Task* ns_init = s.TaskByTid(pid);
   EXPECT_EQ(TaskPidVnr(ns_init, ns_init).value, 1);
   EXPECT_TRUE(ns_init->signal->flags & kSignalUnkillable);
-  EXPECT_EQ(
+  EXPECT_THAT(
       s.Call(ns_init, Sysno::kClone, {kCloneParent | kSigchld, 0, 0, 0, 0}),
-      kEINVAL);
+      ReturnsErrno(Errno::kEINVAL));
   s.ExpectClean();
 }
 
@@ -98,10 +97,11 @@ TEST(LadderTest, LaterRungsDoNotHideEarlierOnes) {
   // (EFAULT with a NULL parent_tidptr) would come after C7 and never runs.
   Sim s("5.2-rc1");
   Task* p = s.NewProcess();
-  EXPECT_EQ(Clone(s, p, kCloneNewns | kCloneFs | kClonePidfd | kSigchld, 0, 0),
-            kEINVAL);
-  EXPECT_EQ(Clone(s, p, kClonePidfd | kCloneDetached | kSigchld, 0, 0),
-            kEINVAL);
+  EXPECT_THAT(
+      Clone(s, p, kCloneNewns | kCloneFs | kClonePidfd | kSigchld, 0, 0),
+      ReturnsErrno(Errno::kEINVAL));
+  EXPECT_THAT(Clone(s, p, kClonePidfd | kCloneDetached | kSigchld, 0, 0),
+              ReturnsErrno(Errno::kEINVAL));
 }
 
 TEST(LadderTest, C7aReservedReadOnlyOnRc1LegacyPaths) {
@@ -109,11 +109,15 @@ TEST(LadderTest, C7aReservedReadOnlyOnRc1LegacyPaths) {
   for (std::string_view profile : {"5.2-rc1", "5.2-rc1+clone6"}) {
     Sim s(profile);
     Task* p = s.NewProcess();
-    EXPECT_EQ(Clone(s, p, kClonePidfd | kSigchld, 0, 0), kEFAULT) << profile;
+    EXPECT_THAT(Clone(s, p, kClonePidfd | kSigchld, 0, 0),
+                ReturnsErrno(Errno::kEFAULT))
+        << profile;
     s.Write(p, kBuf, 4, 7);
-    EXPECT_EQ(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf), kEINVAL) << profile;
+    EXPECT_THAT(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf),
+                ReturnsErrno(Errno::kEINVAL))
+        << profile;
     s.Write(p, kBuf, 4, 0);
-    const int64_t pid = Clone(s, p, kClonePidfd | kSigchld, 0, kBuf);
+    const int64_t pid = Clone(s, p, kClonePidfd | kSigchld, 0, kBuf).value();
     EXPECT_GT(pid, 0) << profile;
     EXPECT_EQ(s.Read(p, kBuf, 4), 3u) << profile;  // the pidfd: lowest free fd
     s.ExpectClean();
@@ -122,10 +126,11 @@ TEST(LadderTest, C7aReservedReadOnlyOnRc1LegacyPaths) {
   Sim s("5.2");
   Task* p = s.NewProcess();
   s.Write(p, kBuf, 4, 7);
-  EXPECT_GT(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf), 0);
+  EXPECT_GT(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf).value(), 0);
   EXPECT_EQ(s.Read(p, kBuf, 4), 3u);
   // And a NULL parent_tidptr faults only at the put_user, after alloc_pid.
-  EXPECT_EQ(Clone(s, p, kClonePidfd | kSigchld, 0, 0), kEFAULT);
+  EXPECT_THAT(Clone(s, p, kClonePidfd | kSigchld, 0, 0),
+              ReturnsErrno(Errno::kEFAULT));
   s.ExpectClean();
 }
 
@@ -136,8 +141,9 @@ TEST(LimitsTest, RlimitNprocForAnUnprivilegedUser) {
   Task* p = s.NewProcess();
   s.MakeUnprivileged(p, 1000);
   p->signal->rlim[kRlimitNproc].cur = 2;
-  EXPECT_GT(s.Call(p, Sysno::kFork, {}), 0);        // uid 1000 had 1 process
-  EXPECT_EQ(s.Call(p, Sysno::kFork, {}), kEAGAIN);  // now 2 >= 2
+  EXPECT_GT(s.Call(p, Sysno::kFork, {}).value(), 0);  // uid 1000 had 1 process
+  EXPECT_THAT(s.Call(p, Sysno::kFork, {}),
+              ReturnsErrno(Errno::kEAGAIN));  // now 2 >= 2
   s.ExpectClean();
 }
 
@@ -145,7 +151,7 @@ TEST(LimitsTest, RootIsNotLimitedByRlimitNproc) {
   Sim s;
   Task* p = s.NewProcess();
   p->signal->rlim[kRlimitNproc].cur = 1;
-  EXPECT_GT(s.Call(p, Sysno::kFork, {}), 0);
+  EXPECT_GT(s.Call(p, Sysno::kFork, {}).value(), 0);
   s.ExpectClean();
 }
 
@@ -155,8 +161,8 @@ TEST(LimitsTest, ThreadsMax) {
   ASSERT_TRUE(s.machine().SetThreadsMax(20).ok());
   s.machine().sysctls.max_threads =
       4;  // below the sysctl's minimum, for a short test
-  EXPECT_GT(s.Call(p, Sysno::kFork, {}), 0);  // the 4th task
-  EXPECT_EQ(s.Call(p, Sysno::kFork, {}), kEAGAIN);
+  EXPECT_GT(s.Call(p, Sysno::kFork, {}).value(), 0);  // the 4th task
+  EXPECT_THAT(s.Call(p, Sysno::kFork, {}), ReturnsErrno(Errno::kEAGAIN));
   s.ExpectClean();
 }
 
@@ -235,7 +241,7 @@ TEST(SharingTest, ExitSignalIsNotValidated) {
 TEST(SharingTest, NewpidChildIsPidOneInsideAndGlobalOutside) {
   Sim s;
   Task* p = s.NewProcess();
-  const int64_t pid = Clone(s, p, kCloneNewpid | kSigchld);
+  const int64_t pid = Clone(s, p, kCloneNewpid | kSigchld).value();
   Task* c = s.TaskByTid(pid);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(pid, c->pid.value);  // the parent sees the global number
@@ -254,7 +260,8 @@ TEST(EntryTest, ChildTidAndTlsAreSwappedOn32BitAbis) {
     // CLONE_CHILD_SETTID without CLONE_SETTLS: only child_tidptr is used, so
     // the register it comes from tells the order.
     const int64_t pid = Clone(s, p, kCloneChildSettid | kSigchld, 0, 0,
-                              /*ctid=*/kBuf + 64, /*tls=*/kBuf + 128);
+                              /*ctid=*/kBuf + 64, /*tls=*/kBuf + 128)
+                            .value();
     Task* c = s.TaskByTid(pid);
     ASSERT_NE(c, nullptr) << AbiName(abi);
     EXPECT_EQ(c->set_child_tid, kBuf + 64) << AbiName(abi);
@@ -281,9 +288,10 @@ TEST(EntryTest, Clone6DropsTheUpperHalfOfItsFlagRegisters) {
   PutClone6Args(s, p, kBuf, {});
   // flags1 = rsi: the upper half is garbage, the lower half SIGCHLD; flags2
   // carries garbage only above bit 31, so it reads as 0.
-  const int64_t pid = s.Call(
-      p, Sysno::kClone6,
-      {kBuf, 0xdeadbeef00000000ull | kSigchld, 0xffffffff00000000ull, 0, 0, 0});
+  const int64_t pid = s.Call(p, Sysno::kClone6,
+                             {kBuf, 0xdeadbeef00000000ull | kSigchld,
+                              0xffffffff00000000ull, 0, 0, 0})
+                          .value();
   Task* c = s.TaskByTid(pid);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->exit_signal, kSigchld);
@@ -297,8 +305,8 @@ TEST(Clone6Test, OnlyTheRfcProfileHasSyscall436) {
     for (Abi abi : kAllAbis) {
       Sim s(profile, abi);
       Task* p = s.NewProcess();
-      EXPECT_EQ(s.Call(p, Sysno::kClone6, {kBuf, kSigchld, 0, 0, 0, 0}),
-                kENOSYS)
+      EXPECT_THAT(s.Call(p, Sysno::kClone6, {kBuf, kSigchld, 0, 0, 0, 0}),
+                  ReturnsErrno(Errno::kENOSYS))
           << profile << "/" << AbiName(abi);
     }
   }
@@ -314,7 +322,8 @@ TEST(Clone6Test, Flags2To5MustBeZero) {
       const AbiInfo& info = AbiInfoFor(abi);
       p->regs.Set(info.nr_reg, 436);
       for (int r = 0; r < 6; ++r) p->regs.Set(info.arg_regs[r], regs[r]);
-      EXPECT_EQ(s.kernel().Syscall(p).result, kEINVAL) << "flags" << i;
+      EXPECT_THAT(s.kernel().Syscall(p), ReturnsErrno(Errno::kEINVAL))
+          << "flags" << i;
     }
   }
 }
@@ -323,18 +332,19 @@ TEST(Clone6Test, DetachedIsEinvalEvenWithoutPidfd) {
   Sim s("5.2-rc1+clone6");
   Task* p = s.NewProcess();
   PutClone6Args(s, p, kBuf, {});
-  EXPECT_EQ(
+  EXPECT_THAT(
       s.Call(p, Sysno::kClone6, {kBuf, kCloneDetached | kSigchld, 0, 0, 0, 0}),
-      kEINVAL);
+      ReturnsErrno(Errno::kEINVAL));
   // Legacy clone ignores CLONE_DETACHED without CLONE_PIDFD.
-  EXPECT_GT(Clone(s, p, kCloneDetached | kSigchld), 0);
+  EXPECT_GT(Clone(s, p, kCloneDetached | kSigchld).value(), 0);
   s.ExpectClean();
 }
 
 TEST(Clone6Test, TheStackIsAlwaysReadSoNullFaults) {
   Sim s("5.2-rc1+clone6");
   Task* p = s.NewProcess();
-  EXPECT_EQ(s.Call(p, Sysno::kClone6, {0, kSigchld, 0, 0, 0, 0}), kEFAULT);
+  EXPECT_THAT(s.Call(p, Sysno::kClone6, {0, kSigchld, 0, 0, 0, 0}),
+              ReturnsErrno(Errno::kEFAULT));
   s.ExpectClean();
 }
 
@@ -348,18 +358,24 @@ TEST(Clone6Test, FieldsAreReadOnlyWhenTheirFlagsAskAndTheFirstFaultStops) {
   std::vector<uint8_t> head(32, 0);
   ASSERT_TRUE(p->mm->memory->Poke(uargs, head).ok());
   // Without CLONE_SETTLS, tls is never read: the call succeeds.
-  EXPECT_GT(s.Call(p, Sysno::kClone6, {uargs, kSigchld, 0, 0, 0, 0}), 0);
+  EXPECT_GT(s.Call(p, Sysno::kClone6, {uargs, kSigchld, 0, 0, 0, 0}).value(),
+            0);
   // With CLONE_SETTLS the tls read faults: EFAULT, and no task was made.
   const size_t tasks = s.machine().tasks.size();
-  EXPECT_EQ(
+  EXPECT_THAT(
       s.Call(p, Sysno::kClone6, {uargs, kCloneSettls | kSigchld, 0, 0, 0, 0}),
-      kEFAULT);
+      ReturnsErrno(Errno::kEFAULT));
   EXPECT_EQ(s.machine().tasks.size(), tasks);
   // stack_size is never read on x86 (CONFIG_CLONE_BACKWARDS3 only): no
   // trace of a read of it.
-  for (const Event& e : s.kernel().trace().events()) {
-    EXPECT_NE(e.text, "clone6_args.stack_size");
+  int stack_reads = 0;
+  for (const Event& e : s.kernel().events()) {
+    EXPECT_NE(e.field, "clone6_args.stack_size");
+    if (e.kind == EventKind::kRead && e.field == "clone6_args.stack") {
+      ++stack_reads;
+    }
   }
+  EXPECT_EQ(stack_reads, 2);  // one per call
   s.ExpectClean();
 }
 
@@ -370,9 +386,9 @@ TEST(Clone6Test, ThePidfdIsWrittenBackEvenOnFailure) {
   // A failure before the pidfd exists writes 0, the value clone6 started
   // with: threads-max fails at S9, long before S27.
   s.machine().sysctls.max_threads = 1;
-  EXPECT_EQ(
+  EXPECT_THAT(
       s.Call(p, Sysno::kClone6, {kBuf, kClonePidfd | kSigchld, 0, 0, 0, 0}),
-      kEAGAIN);
+      ReturnsErrno(Errno::kEAGAIN));
   EXPECT_EQ(s.Read(p, kBuf, 4), 0u);
   s.machine().sysctls.max_threads = 16384;
   s.ExpectClean();
@@ -391,14 +407,14 @@ TEST(Clone6Test, AStaleClosedPidfdNumberIsWrittenAfterALateFailure) {
     Task* q = fresh.NewProcess();
     PutClone6Args(fresh, q, kBuf, {});
     fresh.machine().faults.FailNth(n);
-    const int64_t r = fresh.Call(q, Sysno::kClone6,
-                                 {kBuf, kClonePidfd | kSigchld, 0, 0, 0, 0});
+    const SyscallOutcome r = fresh.Call(
+        q, Sysno::kClone6, {kBuf, kClonePidfd | kSigchld, 0, 0, 0, 0});
     if (fresh.machine().faults.injected() !=
         "kernel/cgroup/cgroup.c:cgroup_can_fork()") {
       continue;
     }
     reached = true;
-    EXPECT_EQ(r, kEAGAIN);
+    EXPECT_THAT(r, ReturnsErrno(Errno::kEAGAIN));
     EXPECT_EQ(fresh.Read(q, kBuf, 4), 3u);       // the stale number
     EXPECT_EQ(FdLookup(*q->files, 3), nullptr);  // closed again
     fresh.ExpectClean();
@@ -413,9 +429,9 @@ TEST(Clone6Test, APidfdWriteFaultIsEfaultThoughTheChildExists) {
   PutClone6Args(s, p, kBuf, {});
   ASSERT_TRUE(p->mm->memory->Protect(kBuf, kPageSize, kProtRead).ok());
   const size_t tasks = s.machine().tasks.size();
-  EXPECT_EQ(
+  EXPECT_THAT(
       s.Call(p, Sysno::kClone6, {kBuf, kClonePidfd | kSigchld, 0, 0, 0, 0}),
-      kEFAULT);
+      ReturnsErrno(Errno::kEFAULT));
   EXPECT_EQ(s.machine().tasks.size(), tasks + 1);  // the child runs
   File* pidfd = FdLookup(*p->files, 3);            // and its pidfd stays open
   ASSERT_NE(pidfd, nullptr);
@@ -430,13 +446,14 @@ TEST(Clone6Test, PidfdWithParentSettidIsAllowedAndBothAreWritten) {
   PutClone6Args(s, p, kBuf, {{"parent_tidptr", kBuf + 256}});
   const int64_t pid =
       s.Call(p, Sysno::kClone6,
-             {kBuf, kClonePidfd | kCloneParentSettid | kSigchld, 0, 0, 0, 0});
+             {kBuf, kClonePidfd | kCloneParentSettid | kSigchld, 0, 0, 0, 0})
+          .value();
   ASSERT_GT(pid, 0);
   EXPECT_EQ(s.Read(p, kBuf, 4), 3u);  // clone6_args.pidfd
   EXPECT_EQ(s.Read(p, kBuf + 256, 4), static_cast<uint64_t>(pid));
   // And the legacy entry still refuses the combination (C7, legacy only).
-  EXPECT_EQ(Clone(s, p, kClonePidfd | kCloneParentSettid | kSigchld, 0, kBuf),
-            kEINVAL);
+  EXPECT_THAT(Clone(s, p, kClonePidfd | kCloneParentSettid | kSigchld, 0, kBuf),
+              ReturnsErrno(Errno::kEINVAL));
   s.ExpectClean();
 }
 
@@ -448,7 +465,7 @@ TEST(PidfdTest, LowestFreeFdCloexecInTheParentsTable) {
     Task* p = s.NewProcess();
     ASSERT_EQ(s.Call(p, Sysno::kClose, {1}), 0);
     s.Write(p, kBuf, 4, 0);
-    const int64_t pid = Clone(s, p, kClonePidfd | kSigchld, 0, kBuf);
+    const int64_t pid = Clone(s, p, kClonePidfd | kSigchld, 0, kBuf).value();
     ASSERT_GT(pid, 0) << profile;
     EXPECT_EQ(s.Read(p, kBuf, 4), 1u) << profile;  // fd 1 was free
     File* file = FdLookup(*p->files, 1);
@@ -466,7 +483,8 @@ TEST(PidfdTest, EmfileAtRlimitNofile) {
   Sim s;
   Task* p = s.NewProcess();
   p->signal->rlim[kRlimitNofile].cur = 3;  // fds 0, 1, 2 are taken
-  EXPECT_EQ(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf), kEMFILE);
+  EXPECT_THAT(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf),
+              ReturnsErrno(Errno::kEMFILE));
   s.ExpectClean();
 }
 
@@ -481,8 +499,8 @@ TEST(TlsTest, X86_64FsBase) {
   EXPECT_EQ(c->tls.fsbase, 0x7f0000001000u);
   EXPECT_EQ(c->tls.fsindex, 0u);
   // TASK_SIZE_MAX and above: EPERM.
-  EXPECT_EQ(Clone(s, p, kCloneSettls | kSigchld, 0, 0, 0, 0x7ffffffff000),
-            kEPERM);
+  EXPECT_THAT(Clone(s, p, kCloneSettls | kSigchld, 0, 0, 0, 0x7ffffffff000),
+              ReturnsErrno(Errno::kEPERM));
   s.ExpectClean();
 }
 
@@ -504,18 +522,24 @@ TEST(TlsTest, UserDescOn32BitAbis) {
     };
     const uint64_t flags = kCloneSettls | kSigchld;
     // An unmapped user_desc: EFAULT.
-    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, 0x7000), kEFAULT) << AbiName(abi);
+    EXPECT_THAT(Clone(s, p, flags, 0, 0, 0, 0x7000),
+                ReturnsErrno(Errno::kEFAULT))
+        << AbiName(abi);
     // entry_number -1 asks for a free slot, which clone cannot allocate.
     put_desc(0xffffffff, 1, 0);
-    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, kBuf), kEINVAL) << AbiName(abi);
+    EXPECT_THAT(Clone(s, p, flags, 0, 0, 0, kBuf), ReturnsErrno(Errno::kEINVAL))
+        << AbiName(abi);
     put_desc(info.gdt_tls_max + 1, 1, 0);
-    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, kBuf), kEINVAL) << AbiName(abi);
+    EXPECT_THAT(Clone(s, p, flags, 0, 0, 0, kBuf), ReturnsErrno(Errno::kEINVAL))
+        << AbiName(abi);
     // A 16-bit segment (seg_32bit = 0) is refused by tls_desc_okay().
     put_desc(info.gdt_tls_min, 0, 0);
-    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, kBuf), kEINVAL) << AbiName(abi);
+    EXPECT_THAT(Clone(s, p, flags, 0, 0, 0, kBuf), ReturnsErrno(Errno::kEINVAL))
+        << AbiName(abi);
     // A code segment (contents 2) too.
     put_desc(info.gdt_tls_min, 1, 2);
-    EXPECT_EQ(Clone(s, p, flags, 0, 0, 0, kBuf), kEINVAL) << AbiName(abi);
+    EXPECT_THAT(Clone(s, p, flags, 0, 0, 0, kBuf), ReturnsErrno(Errno::kEINVAL))
+        << AbiName(abi);
     put_desc(info.gdt_tls_min + 1, 1, 0);
     Task* c = s.TaskByTid(Clone(s, p, flags, 0, 0, 0, kBuf));
     ASSERT_NE(c, nullptr) << AbiName(abi);
@@ -532,11 +556,12 @@ TEST(TlsTest, UserDescOn32BitAbis) {
 TEST(TidWritesTest, ParentSettidGoesToTheParentAndItsFaultIsIgnored) {
   Sim s;
   Task* p = s.NewProcess();
-  const int64_t pid = Clone(s, p, kCloneParentSettid | kSigchld, 0, kBuf + 8);
+  const int64_t pid =
+      Clone(s, p, kCloneParentSettid | kSigchld, 0, kBuf + 8).value();
   ASSERT_GT(pid, 0);
   EXPECT_EQ(s.Read(p, kBuf + 8, 4), static_cast<uint64_t>(pid));
   // An unmapped parent_tidptr: the fork still succeeds.
-  EXPECT_GT(Clone(s, p, kCloneParentSettid | kSigchld, 0, 0x7000), 0);
+  EXPECT_GT(Clone(s, p, kCloneParentSettid | kSigchld, 0, 0x7000).value(), 0);
   s.ExpectClean();
 }
 
@@ -544,7 +569,8 @@ TEST(TidWritesTest, ChildSettidWithCloneVmLandsInTheSharedMemory) {
   Sim s;
   Task* p = s.NewProcess();
   const int64_t pid = Clone(s, p, kCloneVm | kCloneChildSettid | kSigchld,
-                            kBuf + 4096, 0, kBuf + 16);
+                            kBuf + 4096, 0, kBuf + 16)
+                          .value();
   ASSERT_GT(pid, 0);
   EXPECT_EQ(s.Read(p, kBuf + 16, 4), 0u);  // not before the child runs
   s.kernel().Schedule();
@@ -583,7 +609,8 @@ TEST(FaultSweepTest, EveryFailurePointUnwindsCleanly) {
           const size_t files = s.machine().files.size();
           const size_t pids = s.machine().pids.size();
           s.machine().faults.FailNth(n);
-          const int64_t r = Clone(s, p, c.flags, 0, kBuf, kBuf + 64);
+          const SyscallOutcome out = Clone(s, p, c.flags, 0, kBuf, kBuf + 64);
+          const int64_t r = out.ReturnValue();
           const std::string point = s.machine().faults.injected();
           s.machine().faults.FailNth(0);
           const std::string where = std::string(profile) + "/" +

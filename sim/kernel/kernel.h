@@ -2,25 +2,32 @@
 // File: sim/kernel/kernel.h
 // -----------------------------------------------------------------------------
 //
-// The simulated kernel: a Machine, a profile, the syscall table, a
-// deterministic scheduler and an event trace.
+// The simulated kernel as the host sees it: a machine booted for one profile
+// and one ABI, tasks that make syscalls, and a small set-up interface for
+// what a scenario, a benchmark or a test does to the machine from outside.
+// This is the only header of the kernel that the scenario engine, the tools
+// and the benchmarks include; the syscall implementations use an internal
+// interface of their own (sim/kernel/core.h, private to this package).
 //
-// A task makes a syscall by setting its saved registers (task->regs: the
-// number and arguments, as userspace leaves them) and calling Syscall(). The
-// entry decodes the registers as the ABI's wrapper does, dispatches, and
-// encodes the result into the return register.
+// A task makes a syscall by leaving the number and arguments in its
+// registers, as userspace does, and calling Syscall(). The entry decodes the
+// registers as the ABI's wrapper does, dispatches, and encodes the result in
+// the return register. A call that sleeps (vfork, wait4, waitid) comes back
+// blocked; it finishes when a later event wakes it, and the resume callback
+// reports that.
 //
-// Blocking: vfork() waits for the child to exec or exit, and wait4()/waitid()
-// without WNOHANG wait for a child to change state. Such a syscall returns
-// `blocked`; the task is TaskState::kBlocked until a later event (an exit, an
-// exec) lets it finish. Finished calls are reported through the resume
-// callback and written to the task's return register.
+// Set-up goes through the same kernel functions a syscall would use (a new
+// process is fork()ed by init, creds are committed with commit_creds(), a
+// file is opened with get_unused_fd_flags() and fd_install()) and fails
+// cleanly: an Errno where the kernel would return one, an absl::Status for
+// host-side errors such as a bad mapping. Set-up never counts towards
+// fail_nth: fault injection is suspended while it runs.
 //
-// Scheduling is part of the profile (profile.h): the parent runs on after a
-// fork; a new task runs its first slice (schedule_tail(): CLONE_CHILD_SETTID)
-// when Schedule() runs, which happens when a caller blocks, before a task's
-// own first syscall, and when a scenario asks for it. Nothing depends on the
-// host: no time, no threads, no randomness.
+// Nothing depends on the host: no time, no threads, no randomness.
+//
+//   Kernel k(**ProfileFromName("5.2"), MachineConfig{.abi = Abi::kX86_64});
+//   Task* p = k.NewProcess().value();
+//   SyscallOutcome pid = k.Invoke(p, Sysno::kFork, {});
 
 #ifndef FORKSIM_SIM_KERNEL_KERNEL_H_
 #define FORKSIM_SIM_KERNEL_KERNEL_H_
@@ -28,168 +35,205 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
-#include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "model/abi/abi.h"
-#include "model/kernel/kernel.h"
+#include "model/abi/registers.h"
+#include "model/errno.h"
 #include "model/kernel/machine.h"
+#include "model/kernel/task.h"
+#include "model/uaccess/user_memory.h"
+#include "sim/kernel/clone_args.h"
+#include "sim/kernel/event.h"
+#include "sim/kernel/outcome.h"
 #include "sim/kernel/profile.h"
-#include "sim/kernel/syscall_entry.h"
 
 namespace forksim {
 
-// One thing the kernel did, for traces and explanations.
-struct Event {
-  enum class Kind : uint8_t {
-    kSyscall,  // a syscall entered (decoded arguments in `text`)
-    kReturn,   // a syscall returned `value`
-    kBlocked,  // a syscall blocked
-    kResumed,  // a blocked syscall finished with `value`
-    kCheck,    // a ladder check: `text` says which; value = errno or 0
-    kStep,     // a resource step of copy_process() and friends
-    kUnwind,   // an unwind label run after a failure
-    kRead,     // user memory read: addr, bytes (what was read)
-    kWrite,    // user memory written: addr, bytes
-    kFault,    // a user memory access that faulted: addr, value = size
-    kSignal,   // a signal queued: value = signal number, text = to whom
-    kExit,     // a task exited: value = exit code
-    kReap,     // a task was released
-    kNote,     // anything else worth showing
-  };
-  Kind kind;
-  int32_t tid = 0;  // the acting task's global pid
-  std::string
-      where;  // the kernel function, e.g. "kernel/fork.c:copy_process()"
-  std::string text;
-  int64_t value = 0;
-  uint64_t addr = 0;
-  std::vector<uint8_t> bytes;
-};
+class KernelCore;
 
-class Trace {
- public:
-  bool enabled = true;
-  void Add(Event event) {
-    if (enabled) events_.push_back(std::move(event));
-  }
-  const std::vector<Event>& events() const { return events_; }
-  void Clear() { events_.clear(); }
-
- private:
-  std::vector<Event> events_;
-};
-
-struct SyscallOutcome {
-  bool blocked = false;
-  int64_t result = 0;  // valid when !blocked
+// What `creds` changes: each set field replaces the task's (uid and gid set
+// the real, effective, saved and filesystem ids; caps the permitted and
+// effective sets, with a full bounding set).
+struct CredChange {
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::optional<uint64_t> caps;
 };
 
 class Kernel {
  public:
   Kernel(const KernelProfile& profile, const MachineConfig& config);
   ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
 
-  Machine& machine() { return *machine_; }
-  const Machine& machine() const { return *machine_; }
-  const KernelProfile& profile() const { return *profile_; }
-  Abi abi() const { return machine_->abi(); }
-  Trace& trace() { return trace_; }
-  // Whether events are recorded: callers skip formatting them when not.
-  bool tracing() const { return trace_.enabled; }
+  // --- the machine, read-only ---
+
+  const Machine& machine() const;
+  const KernelProfile& profile() const;
+  Abi abi() const;
+
+  // --- the trace ---
+
+  // Whether events are recorded (on by default; benchmarks turn it off).
+  bool tracing() const;
+  void set_tracing(bool on);
+  const std::vector<Event>& events() const;
+  void ClearEvents();
+
+  // --- syscalls ---
 
   // Syscall()
   //
-  // Runs the syscall described by task->regs. A task that has not run yet
-  // gets its first slice first. The task must be runnable.
+  // Runs the syscall that `task`'s registers describe. A task that has not
+  // run yet gets its first slice first, and signals that arrived while it
+  // was in user mode are delivered before the call.
   SyscallOutcome Syscall(Task* task);
 
   // Invoke()
   //
-  // Sets task->regs for `sysno` with `args` in the ABI's registers, then
+  // Puts `sysno` and `args` in the ABI's registers of `task`, then
   // Syscall(). Registers not named keep their values.
   SyscallOutcome Invoke(Task* task, Sysno sysno,
                         std::initializer_list<uint64_t> args);
 
+  // SetRegister()
+  //
+  // What userspace does before a syscall: sets one of `task`'s registers (a
+  // 32-bit task keeps the low half).
+  void SetRegister(Task* task, Reg reg, uint64_t value);
+
+  // SetRegisters()
+  //
+  // The same for the whole register file.
+  void SetRegisters(Task* task, const RegisterFile& regs);
+
+  // Called when a blocked syscall finishes: (task, syscall, result).
+  using ResumeCallback =
+      std::function<void(Task*, Sysno, const SyscallOutcome&)>;
+  void set_resume_callback(ResumeCallback callback);
+
+  // Whether `task` sleeps in a syscall, and in which: "wait4", "vfork".
+  bool IsBlocked(const Task* task) const;
+  std::optional<std::string> BlockedIn(const Task* task) const;
+
+  // --- host set-up ---
+
+  // NewProcess()
+  //
+  // An ordinary process: init forks it (so it is no pid namespace's init)
+  // and it has had its first slice.
+  SysResult<Task*> NewProcess();
+
+  // KernelThread()
+  //
+  // kernel/fork.c:kernel_thread() [5.2] called by kthreadd, as
+  // kthread_create()'s requests are: the child has no mm and runs `fn`.
+  SyscallOutcome KernelThread(uint64_t fn, uint64_t arg, uint64_t flags);
+
+  // SetCreds()
+  //
+  // prepare_creds(), the change, commit_creds() (kernel/cred.c [5.2]).
+  SysStatus SetCreds(Task* task, const CredChange& change);
+
+  // SetRlimit()
+  //
+  // kernel/sys.c:do_prlimit() [5.2] as a privileged caller: EINVAL if the
+  // soft limit would exceed the hard one, EPERM for an RLIMIT_NOFILE above
+  // fs.nr_open. `hard` unset keeps the hard limit.
+  SysStatus SetRlimit(Task* task, int resource, uint64_t soft,
+                      std::optional<uint64_t> hard);
+
+  // OpenFile()
+  //
+  // A regular file named `path` opened O_RDWR (and O_CLOEXEC) by `task`:
+  // get_unused_fd_flags(), alloc_empty_file(), fd_install() (fs/open.c
+  // [5.2]). Returns the fd: EMFILE past RLIMIT_NOFILE, ENFILE past
+  // fs.file-max.
+  SysResult<int> OpenFile(Task* task, std::string_view path, bool cloexec);
+
+  // DupFile()
+  //
+  // fs/file.c:ksys_dup() [5.2]: `fd`'s file in the lowest free fd of
+  // `task`'s table as well (EBADF, EMFILE).
+  SysResult<int> DupFile(Task* task, int fd);
+
+  // SetSigaction()
+  //
+  // kernel/signal.c:do_sigaction() [5.2]: EINVAL for a signal outside 1..64
+  // or an action for SIGKILL or SIGSTOP.
+  SysStatus SetSigaction(Task* task, int sig, const SigAction& action);
+
+  // WriteSysctl()
+  //
+  // Writes /proc/sys/KEY as `writer`: kernel.pid_max, kernel.threads-max,
+  // kernel.ns_last_pid (in the writer's pid namespace for children),
+  // fs.nr_open, fs.file-max and user.max_*_namespaces. Each is range-checked
+  // as the kernel does (EINVAL, EPERM); an unknown key is ENOENT.
+  SysStatus WriteSysctl(const Task* writer, std::string_view key,
+                        int64_t value);
+
+  // MapMemory() / ProtectMemory() / WriteMemory()
+  //
+  // User memory of `task`'s mm, as mmap() and mprotect() would leave it, and
+  // bytes written there as the task itself would. Host-side errors: no mm,
+  // an unaligned or out-of-range mapping, an unmapped address.
+  absl::Status MapMemory(Task* task, uint64_t addr, uint64_t len, Prot prot);
+  absl::Status ProtectMemory(Task* task, uint64_t addr, uint64_t len,
+                             Prot prot);
+  absl::Status WriteMemory(Task* task, uint64_t addr,
+                           std::span<const uint8_t> bytes);
+
+  // SignalDuringNextSyscall()
+  //
+  // A signal that arrives while `task` is in its next syscall, after the
+  // signals already pending were delivered on the way in: what makes
+  // copy_process()'s signal_pending() (S2) and fatal_signal_pending() (S38)
+  // checks observable.
+  void SignalDuringNextSyscall(Task* task, int sig);
+
   // Schedule()
   //
   // Gives every runnable task that has not run yet its first slice, in
-  // creation order (schedule_tail(): the CLONE_CHILD_SETTID write).
+  // creation order (kernel/sched/core.c:schedule_tail() [5.2]: the
+  // CLONE_CHILD_SETTID write).
   void Schedule();
 
-  // QueueSignal()
+  // FailNth() / InjectedFault()
   //
-  // A signal that arrives while `task` is in its next syscall (after the
-  // signals already pending were delivered on the way in): what makes
-  // copy_process()'s signal_pending() (S2) and fatal_signal_pending() (S38)
-  // checks observable.
-  void QueueSignalDuringNextSyscall(Task* task, int sig);
+  // Fault injection: the n-th failure point from now fails (0 disarms), and
+  // the point that was failed ("" if none).
+  void FailNth(uint32_t n);
+  const std::string& InjectedFault() const;
 
-  // Called when a blocked syscall finishes: (task, syscall, result).
-  using ResumeCallback = std::function<void(Task*, Sysno, int64_t)>;
-  void set_resume_callback(ResumeCallback callback) {
-    on_resume_ = std::move(callback);
-  }
+  // --- marshalling alone ---
 
-  // --- used by the syscall implementations ---
+  // CloneArgsFromRegisters()
+  //
+  // What a clone-family entry (clone, clone6) makes of `regs` for `task`
+  // before the common path: the decoding, the entry's checks and its reads
+  // of user memory, as the syscall would do them, but nothing is created.
+  // For benchmarks and teaching.
+  SysResult<KernelCloneArgs> CloneArgsFromRegisters(Task* task,
+                                                    const RegisterFile& regs);
 
-  // The syscall the task is in (valid inside a handler).
-  Task* current() const { return current_; }
-  Sysno current_sysno() const { return current_sysno_; }
-
-  // Blocks the current syscall: `poll` is asked, after every state change,
-  // whether the call can finish, and returns its result when it can.
-  using Poll = std::function<std::optional<int64_t>()>;
-  void Block(Task* task, Sysno sysno, Poll poll);
-  // Cancels a blocked call that will never return (its task was killed in
-  // it): no result is written and no resume is reported.
-  void Unblock(Task* task);
-  // Re-polls blocked tasks, in pid order, until none can make progress.
-  void WakeBlocked();
-  bool IsBlocked(const Task* task) const;
-
-  void Emit(Event::Kind kind, const Task* task, std::string where,
-            std::string text, int64_t value = 0);
-
-  // User memory of `task`, traced (sim/uaccess.cc). A task without an mm
-  // faults. `what` names the field for traces ("clone6_args.stack").
-  SysStatus GetUser(Task* task, uint64_t addr, uint32_t size, uint64_t* value,
-                    std::string_view what);
-  SysStatus PutUser(Task* task, uint64_t addr, uint32_t size, uint64_t value,
-                    std::string_view what);
-  size_t CopyFromUser(Task* task, std::span<uint8_t> dst, uint64_t src,
-                      std::string_view what);
-  size_t CopyToUser(Task* task, uint64_t dst, std::span<const uint8_t> src,
-                    std::string_view what);
+  // CopyProcess()
+  //
+  // kernel/fork.c:copy_process() [5.2] alone, for `current` with `args`: no
+  // syscall entry, no _do_fork() around it, so the child is linked but not
+  // woken and nothing is written for CLONE_PARENT_SETTID. With
+  // CloneArgsFromRegisters(), the two halves of a clone, for benchmarks.
+  SysResult<Task*> CopyProcess(Task* current, KernelCloneArgs& args);
 
  private:
-  struct Blocked {
-    Sysno sysno;
-    Poll poll;
-  };
-  void RegisterSyscalls();
-  void FirstRun(Task* task);
-  // Records a user memory access (or its fault) in the trace.
-  void TraceAccess(bool ok, bool is_write, const Task* task,
-                   std::string_view where, std::string_view what, uint64_t addr,
-                   size_t size, std::vector<uint8_t> bytes);
-  // Delivers the task's pending signals, as on its return to user mode.
-  // Returns false if one of them killed it.
-  bool DeliverSignals(Task* task);
-
-  const KernelProfile* profile_;
-  std::unique_ptr<Machine> machine_;
-  SyscallTable table_;
-  Trace trace_;
-  Task* current_ = nullptr;
-  Sysno current_sysno_ = Sysno::kCount;
-  uint64_t scheduled_up_to_ = 0;        // the newest task serial Schedule() saw
-  std::map<int32_t, Blocked> blocked_;  // by global pid: deterministic order
-  std::map<int32_t, std::vector<int>> arriving_;  // by global pid
-  ResumeCallback on_resume_;
+  std::unique_ptr<KernelCore> core_;
 };
 
 }  // namespace forksim

@@ -2,19 +2,23 @@
 // File: sim/kernel/profile.h
 // -----------------------------------------------------------------------------
 //
-// Kernel profiles: which kernel forksim behaves as. A profile is data plus the
-// few places where behaviour differs; each such place in the code tests a
-// field here and names the profile that needs it.
+// Kernel profiles: which kernel forksim behaves as. A profile is a set of
+// named behaviours, one per kernel change; the code tests a behaviour, never
+// a version or a profile name.
 //
 //   5.2-rc1         the kernel the clone6 RFC was written against: legacy
 //                   CLONE_PIDFD reads *parent_tidptr as a "reserved" int
 //                   (EFAULT, or EINVAL if nonzero), and the pidfd is installed
-//                   at once and closed on a later failure (kernel-facts §3.4)
-//   5.2-rc1+clone6  the seed applied: clone6 is syscall 436 on every ABI, and
-//                   legacy entries fill a clone6_args for the common path
-//   5.2             the release: no reserved read; the pidfd number is
-//                   reserved, written, and installed only after the last
-//                   failure point (kernel-facts §0.1-0.2)
+//                   at once and closed on a later failure (b3e583825266
+//                   "clone: add CLONE_PIDFD", in v5.2-rc1)
+//   5.2-rc1+clone6  the RFC applied ("[PATCH 1/2] fork: add clone6",
+//                   Christian Brauner and Jann Horn, 2019-05-26): clone6 is
+//                   syscall 436 on every ABI
+//   5.2             the release: no reserved read (9014143bab2f "fork: don't
+//                   check parent_tidptr with CLONE_PIDFD", 5.2-rc7); the
+//                   pidfd number is reserved, written, and installed only
+//                   after the last failure point (6fd2fe494b17
+//                   "copy_process(): don't use ksys_close() on cleanups")
 
 #ifndef FORKSIM_SIM_KERNEL_PROFILE_H_
 #define FORKSIM_SIM_KERNEL_PROFILE_H_

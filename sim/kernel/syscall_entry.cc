@@ -55,38 +55,10 @@ SysResult<DecodedSyscall> DecodeSyscall(const RegisterFile& regs) {
   return decoded;
 }
 
-void EncodeReturn(int64_t result, RegisterFile& regs) {
-  // regs->ax = (long)result; a 32-bit task sees eax, the low half.
-  regs.Set(AbiInfoFor(regs.abi()).ret_reg, static_cast<uint64_t>(result));
-}
-
-void SyscallTable::Register(Sysno sysno, Handler handler) {
-  handlers_[static_cast<int>(sysno)] = std::move(handler);
-}
-
-bool SyscallTable::Has(Sysno sysno) const {
-  return static_cast<bool>(handlers_[static_cast<int>(sysno)]);
-}
-
-const SyscallTable::Handler* SyscallTable::Find(Sysno sysno) const {
-  const Handler& handler = handlers_[static_cast<int>(sysno)];
-  return handler ? &handler : nullptr;
-}
-
-int64_t SyscallTable::Dispatch(RegisterFile& regs) const {
-  int64_t result;
-  SysResult<DecodedSyscall> decoded = DecodeSyscall(regs);
-  if (!decoded.ok()) {
-    result = SyscallError(decoded.error());
-  } else if (const Handler& handler =
-                 handlers_[static_cast<int>(decoded.value().signature->sysno)];
-             handler) {
-    result = handler(decoded.value());
-  } else {
-    result = SyscallError(Errno::kENOSYS);
-  }
-  EncodeReturn(result, regs);
-  return result;
+void EncodeReturn(const SyscallOutcome& outcome, RegisterFile& regs) {
+  // A 32-bit task sees eax, the low half.
+  regs.Set(AbiInfoFor(regs.abi()).ret_reg,
+           static_cast<uint64_t>(outcome.ReturnValue()));
 }
 
 }  // namespace forksim

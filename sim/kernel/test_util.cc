@@ -10,9 +10,9 @@ Sim::Sim(std::string_view profile, Abi abi)
     : kernel_(**ProfileFromName(profile), MachineConfig{.abi = abi}) {}
 
 Task* Sim::NewProcess() {
-  const int64_t pid = Call(init(), Sysno::kFork, {});
-  EXPECT_GT(pid, 0);
-  Task* task = TaskByTid(pid);
+  const SyscallOutcome pid = Call(init(), Sysno::kFork, {});
+  EXPECT_GT(pid.value(), 0);
+  Task* task = TaskByTid(pid.value());
   EXPECT_NE(task, nullptr);
   if (task == nullptr) return nullptr;
   EXPECT_TRUE(
@@ -20,11 +20,21 @@ Task* Sim::NewProcess() {
   return task;
 }
 
-int64_t Sim::Call(Task* task, Sysno sysno,
-                  std::initializer_list<uint64_t> args) {
-  SyscallOutcome outcome = kernel_.Invoke(task, sysno, args);
-  EXPECT_FALSE(outcome.blocked);
-  return outcome.result;
+SyscallOutcome Sim::Invoke(Task* task, Sysno sysno,
+                           std::initializer_list<uint64_t> args) {
+  const AbiInfo& info = AbiInfoFor(task->regs.abi());
+  const SyscallSignature* sig = FindSyscall(task->regs.abi(), sysno);
+  task->regs.Set(info.nr_reg, sig != nullptr ? sig->nr : 0xffffffffu);
+  int i = 0;
+  for (uint64_t arg : args) task->regs.Set(info.arg_regs[i++], arg);
+  return kernel_.Syscall(task);
+}
+
+SyscallOutcome Sim::Call(Task* task, Sysno sysno,
+                         std::initializer_list<uint64_t> args) {
+  const SyscallOutcome outcome = Invoke(task, sysno, args);
+  EXPECT_FALSE(outcome.blocked());
+  return outcome;
 }
 
 uint64_t Sim::Read(Task* task, uint64_t addr, uint32_t size) {
@@ -61,19 +71,19 @@ void Sim::MakeUnprivileged(Task* task, uint32_t uid) {
   cred->gid = cred->egid = cred->sgid = cred->fsgid = uid;
   cred->caps = CapSets{};
   UserStruct* user = AllocUid(machine(), uid).value();
-  --task->real_cred->user->processes;
-  ++user->processes;
   FreeUid(machine(), cred->user);
   cred->user = user;
-  GetCred(cred);
-  ExitCreds(machine(), task);
-  task->cred = task->real_cred = cred;
+  CommitCreds(machine(), task, cred);
 }
 
 void Sim::ExpectClean() {
   for (const Violation& v : CheckInvariants(machine())) {
     ADD_FAILURE() << v.ToString();
   }
+}
+
+void PrintTo(const SyscallOutcome& outcome, std::ostream* os) {
+  *os << ResultText(outcome);
 }
 
 }  // namespace forksim

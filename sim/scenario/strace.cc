@@ -6,52 +6,10 @@
 #include "absl/strings/str_format.h"
 #include "model/abi/layout.h"
 #include "model/kernel/constants.h"
-#include "sim/kernel/syscalls.h"
+#include "model/kernel/names.h"
 
 namespace forksim {
 namespace {
-
-struct FlagName {
-  uint64_t bit;
-  std::string_view name;
-};
-
-// strace's src/xlat/clone_flags.in order (by value); CLONE_DETACHED is
-// printed too, since forksim's RFC cases care about it.
-constexpr FlagName kCloneFlags[] = {
-    {kCloneVm, "CLONE_VM"},
-    {kCloneFs, "CLONE_FS"},
-    {kCloneFiles, "CLONE_FILES"},
-    {kCloneSighand, "CLONE_SIGHAND"},
-    {kClonePidfd, "CLONE_PIDFD"},
-    {kClonePtrace, "CLONE_PTRACE"},
-    {kCloneVfork, "CLONE_VFORK"},
-    {kCloneParent, "CLONE_PARENT"},
-    {kCloneThread, "CLONE_THREAD"},
-    {kCloneNewns, "CLONE_NEWNS"},
-    {kCloneSysvsem, "CLONE_SYSVSEM"},
-    {kCloneSettls, "CLONE_SETTLS"},
-    {kCloneParentSettid, "CLONE_PARENT_SETTID"},
-    {kCloneChildCleartid, "CLONE_CHILD_CLEARTID"},
-    {kCloneDetached, "CLONE_DETACHED"},
-    {kCloneUntraced, "CLONE_UNTRACED"},
-    {kCloneChildSettid, "CLONE_CHILD_SETTID"},
-    {kCloneNewcgroup, "CLONE_NEWCGROUP"},
-    {kCloneNewuts, "CLONE_NEWUTS"},
-    {kCloneNewipc, "CLONE_NEWIPC"},
-    {kCloneNewuser, "CLONE_NEWUSER"},
-    {kCloneNewpid, "CLONE_NEWPID"},
-    {kCloneNewnet, "CLONE_NEWNET"},
-    {kCloneIo, "CLONE_IO"},
-};
-
-constexpr std::string_view kSignals[] = {
-    "",        "SIGHUP",  "SIGINT",    "SIGQUIT", "SIGILL",    "SIGTRAP",
-    "SIGABRT", "SIGBUS",  "SIGFPE",    "SIGKILL", "SIGUSR1",   "SIGSEGV",
-    "SIGUSR2", "SIGPIPE", "SIGALRM",   "SIGTERM", "SIGSTKFLT", "SIGCHLD",
-    "SIGCONT", "SIGSTOP", "SIGTSTP",   "SIGTTIN", "SIGTTOU",   "SIGURG",
-    "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",  "SIGIO",
-    "SIGPWR",  "SIGSYS"};
 
 std::string Pointer(uint64_t value) {
   return value == 0 ? "NULL" : absl::StrFormat("%#x", value);
@@ -159,36 +117,6 @@ std::string FormatClone6(Abi abi, const DecodedSyscall& d, const Mm* mm,
 
 }  // namespace
 
-std::string SignalName(int sig) {
-  if (sig > 0 && sig < static_cast<int>(std::size(kSignals))) {
-    return std::string(kSignals[sig]);
-  }
-  if (sig >= 32 && sig <= 64) return absl::StrFormat("SIGRT_%d", sig - 32);
-  return absl::StrFormat("%d", sig);
-}
-
-std::string FormatCloneFlags(uint64_t flags) {
-  std::string out;
-  uint64_t rest = flags & ~kCsignal;
-  for (const FlagName& f : kCloneFlags) {
-    if (rest & f.bit) {
-      if (!out.empty()) out += "|";
-      out += f.name;
-      rest &= ~f.bit;
-    }
-  }
-  const int sig = static_cast<int>(flags & kCsignal);
-  if (sig != 0) {
-    if (!out.empty()) out += "|";
-    out += SignalName(sig);
-  }
-  if (rest != 0) {
-    if (!out.empty()) out += "|";
-    absl::StrAppendFormat(&out, "%#x", rest);
-  }
-  return out.empty() ? "0" : out;
-}
-
 std::string FormatSyscall(Abi abi, const DecodedSyscall& d, const Mm* memory,
                           bool exited) {
   const std::string_view name = d.signature->name;
@@ -212,16 +140,21 @@ std::string FormatSyscall(Abi abi, const DecodedSyscall& d, const Mm* memory,
   return out + ")";
 }
 
-std::string FormatResult(const std::string& call, int64_t result) {
+std::string FormatResult(const std::string& call,
+                         const SyscallOutcome& outcome) {
   std::string pad;
   if (call.size() < 39) pad.assign(39 - call.size(), ' ');
-  if (result == kNoReturn) return pad + " = ?";
-  if (result < 0 && result >= -4095) {
-    const Errno e = static_cast<Errno>(-result);
-    return absl::StrFormat("%s = -1 %s (%s)", pad, ErrnoName(e),
-                           ErrnoMessage(e));
-  }
-  return absl::StrFormat("%s = %d", pad, result);
+  return pad + " = " + ResultText(outcome);
+}
+
+std::string FormatAccess(const Event& e) {
+  std::string bytes;
+  for (uint8_t b : e.bytes) absl::StrAppendFormat(&bytes, " %02x", b);
+  const char* what = e.kind == EventKind::kRead    ? "read "
+                     : e.kind == EventKind::kWrite ? "write"
+                                                   : "fault";
+  return absl::StrFormat("  | %s %#x %d:%s (%s, task %d, %s)", what, e.addr,
+                         e.value, bytes, e.field, e.tid.value, e.access);
 }
 
 }  // namespace forksim

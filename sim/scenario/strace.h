@@ -2,8 +2,9 @@
 // File: sim/scenario/strace.h
 // -----------------------------------------------------------------------------
 //
-// strace-style rendering of syscalls, in strace's conventions (style anchors
-// §7): `clone(child_stack=NULL, flags=CLONE_VM|SIGCHLD, parent_tid=[N]) = N`,
+// strace-style rendering of syscalls, in strace's conventions (strace's
+// src/clone.c): `clone(child_stack=NULL, flags=CLONE_VM|SIGCHLD,
+// parent_tid=[N]) = N`,
 // argument names per ABI, `-1 EINVAL (Invalid argument)`, the result at
 // column 40 for short lines, and a clone6 line in the same spirit:
 // `clone6({stack=NULL, ...} => {pidfd=[3]}, SIGCHLD, 0, 0, 0, 0) = N`.
@@ -14,17 +15,12 @@
 #include <cstdint>
 #include <string>
 
-#include "model/kernel/kernel.h"
+#include "model/kernel/task.h"
+#include "sim/kernel/event.h"
+#include "sim/kernel/outcome.h"
 #include "sim/kernel/syscall_entry.h"
 
 namespace forksim {
-
-// The flags of clone/clone6/unshare as strace prints them: CLONE_* names
-// joined with '|', then the exit signal's name (flags=SIGCHLD alone if only
-// the signal is set, flags=0 if nothing is), then leftover bits in hex.
-std::string FormatCloneFlags(uint64_t flags);
-
-std::string SignalName(int sig);
 
 // The call part, before the result: `name(args...)`. `memory` is the
 // caller's mm (for structs and out-values), or nullptr; `exited` says whether
@@ -34,7 +30,13 @@ std::string FormatSyscall(Abi abi, const DecodedSyscall& d, const Mm* memory,
 
 // ` = N`, ` = -1 EINVAL (Invalid argument)`, ` = ?` for a call that does not
 // return; padded so that '=' stands at column 40 when the call is short.
-std::string FormatResult(const std::string& call, int64_t result);
+std::string FormatResult(const std::string& call,
+                         const SyscallOutcome& outcome);
+
+// "  | read  0x10018 8: 00 00 ... (clone6_args.stack, task 3, get_user)":
+// one user memory access of a call (a kRead, kWrite or kFault event), as
+// the trace prints it under the call's line.
+std::string FormatAccess(const Event& e);
 
 }  // namespace forksim
 

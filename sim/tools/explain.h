@@ -2,28 +2,33 @@
 // File: sim/tools/explain.h
 // -----------------------------------------------------------------------------
 //
-// `forksim explain` and `forksim graph`: what the kernel did for each syscall
-// of a scenario, step by step, and a picture of who shares what.
+// `forksim explain`: what the kernel did for each syscall of a scenario,
+// step by step, formatted from the kernel's events.
 //
 // An explanation shows, for each syscall: the entry decoding (registers to
 // arguments, with truncation and zero-extension called out), every check of
 // the ladder with its outcome, every resource step with share-or-copy and the
 // refcounts, the user memory read and written (address, bytes, field), the
 // unwind labels run after a failure, and the result. Each line names the
-// kernel function and the profile's version.
+// kernel function and the profile's version; the step ids (C1-C7a, S1-S42,
+// U1-U21) are those of docs/copy-process.md.
 
 #ifndef FORKSIM_SIM_TOOLS_EXPLAIN_H_
 #define FORKSIM_SIM_TOOLS_EXPLAIN_H_
 
-#include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
-#include "sim/kernel/kernel.h"
+#include "sim/kernel/event.h"
 #include "sim/scenario/runner.h"
+#include "sim/tools/json.h"
 
 namespace forksim {
+
+// The line explain's output opens with, after the run's own header: where
+// its step ids are defined.
+inline constexpr std::string_view kStepIdsReference =
+    "# step ids (C1-C7a, S1-S42, U1-U21): docs/copy-process.md";
 
 // The explanation of one run, as lines of text (no trailing newlines).
 // `with_versions` appends " [PROFILE]" to each kernel citation; the diff of
@@ -33,18 +38,15 @@ std::vector<std::string> ExplainText(const RunResult& run, bool with_versions);
 // The same as one JSON object per syscall, one per line (JSON Lines).
 std::vector<std::string> ExplainJson(const RunResult& run);
 
+// WriteEventJson()
+//
+// One event as a JSON object, with only the fields its kind uses.
+void WriteEventJson(JsonWriter& json, const Event& e);
+
 // A diff of two explanations: common lines start with "  ", lines only in
 // `a` with "- ", lines only in `b` with "+ " (a longest common subsequence).
 std::vector<std::string> DiffLines(const std::vector<std::string>& a,
                                    const std::vector<std::string>& b);
-
-// The machine as Graphviz DOT: tasks (pid per namespace level, tgid),
-// parent and thread-group edges, and the shared structures (mm, files, fs,
-// sighand, signal, nsproxy and each namespace, cred and its user namespace)
-// as nodes with their refcounts. The idle task is left out; `names` labels
-// tasks with the scenario's names.
-std::string MachineDot(const Machine& m,
-                       const std::map<int32_t, std::string>& names = {});
 
 }  // namespace forksim
 

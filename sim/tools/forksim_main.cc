@@ -27,12 +27,13 @@
 #include "absl/strings/str_join.h"
 #include "model/abi/abi.h"
 #include "model/abi/layout.h"
-#include "sim/tools/explain.h"
-#include "sim/tools/json.h"
-#include "sim/tools/layout_report.h"
 #include "sim/kernel/profile.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/scenario.h"
+#include "sim/tools/explain.h"
+#include "sim/tools/graph.h"
+#include "sim/tools/json.h"
+#include "sim/tools/layout_report.h"
 
 ABSL_FLAG(std::string, abi, "",
           "ABI to report: x86_64, ia32 or i386 (default: all three)");
@@ -220,16 +221,6 @@ int RunScenarios(const std::vector<std::string>& positional) {
   return failed == 0 ? kExitOk : 1;
 }
 
-std::string Hex(const std::vector<uint8_t>& bytes) {
-  std::string out;
-  for (uint8_t b : bytes) absl::StrAppendFormat(&out, "%02x", b);
-  return out;
-}
-
-constexpr std::string_view kEventKinds[] = {
-    "syscall", "return", "blocked", "resumed", "check", "step", "unwind",
-    "read",    "write",  "fault",   "signal",  "exit",  "reap", "note"};
-
 int TraceScenario(const std::vector<std::string>& positional) {
   if (positional.size() != 1) return Usage("trace takes one FILE");
   std::string format = absl::GetFlag(FLAGS_format);
@@ -257,15 +248,8 @@ int TraceScenario(const std::vector<std::string>& positional) {
           .String(r.profile)
           .Key("abi")
           .String(r.abi)
-          .Key("kind")
-          .String(kEventKinds[static_cast<int>(e.kind)])
-          .Key("tid")
-          .Int(e.tid);
-      if (!e.where.empty()) json.Key("where").String(e.where);
-      if (!e.text.empty()) json.Key("text").String(e.text);
-      json.Key("value").Int(e.value);
-      if (e.addr != 0) json.Key("addr").Uint(e.addr);
-      if (!e.bytes.empty()) json.Key("bytes").String(Hex(e.bytes));
+          .Key("event");
+      WriteEventJson(json, e);
       json.EndObject();
       std::cout << json.str() << "\n";
     }
@@ -349,8 +333,9 @@ int ExplainScenario(const std::vector<std::string>& positional) {
     }
     const RunResult ra = RunScenario(scenario, **pa, abi);
     const RunResult rb = RunScenario(scenario, **pb, abi);
-    std::cout << absl::StrFormat("--- %s [%s]\n+++ %s [%s]\n", a, AbiName(abi),
-                                 b, AbiName(abi));
+    std::cout << absl::StrFormat("--- %s [%s]\n+++ %s [%s]\n%s\n", a,
+                                 AbiName(abi), b, AbiName(abi),
+                                 kStepIdsReference);
     for (const std::string& line :
          DiffLines(ExplainText(ra, false), ExplainText(rb, false))) {
       std::cout << line << "\n";
@@ -362,9 +347,9 @@ int ExplainScenario(const std::vector<std::string>& positional) {
     for (const std::string& line : ExplainJson(r)) std::cout << line << "\n";
     return r.passed ? kExitOk : 1;
   }
-  std::cout << absl::StrFormat("# %s [%s %s]\n",
+  std::cout << absl::StrFormat("# %s [%s %s]\n%s\n",
                                positional.empty() ? "--syscall" : positional[0],
-                               r.profile, r.abi);
+                               r.profile, r.abi, kStepIdsReference);
   for (const std::string& line : ExplainText(r, true))
     std::cout << line << "\n";
   PrintFailure(r);
@@ -386,7 +371,7 @@ int GraphScenario(const std::vector<std::string>& positional) {
   RunOptions options;
   options.stop_after_line = absl::GetFlag(FLAGS_at);
   options.at_stop = [&dot](const Kernel& k,
-                           const std::map<int32_t, std::string>& names) {
+                           const std::map<Tid, std::string>& names) {
     dot = MachineDot(k.machine(), names);
   };
   const RunResult r = RunScenario(scenario, *profile, abi, options);
@@ -433,7 +418,8 @@ const std::vector<Subcommand>& Subcommands() {
        "decoding (registers to arguments), every check of copy_process()'s\n"
        "ladder, every resource step with share-or-copy and refcounts, the\n"
        "user memory read and written, the unwind after a failure, and the\n"
-       "result, each line citing the kernel function and version.\n"
+       "result, each line citing the kernel function and version. The step\n"
+       "ids (C1-C7a, S1-S42, U1-U21) are defined in docs/copy-process.md.\n"
        "--diff-profiles=A,B shows where two profiles diverge.",
        {"profile", "abi", "format", "diff_profiles", "syscall"},
        ExplainScenario},

@@ -1,5 +1,5 @@
 // -----------------------------------------------------------------------------
-// File: model/kernel/kernel.h
+// File: model/kernel/task.h
 // -----------------------------------------------------------------------------
 //
 // The kernel structures that copy_process() reads and writes, with the fields
@@ -12,8 +12,8 @@
 // Ownership: every object lives in a Registry of the Machine (machine.h).
 // Nothing here is allocated or freed directly.
 
-#ifndef FORKSIM_MODEL_KERNEL_KERNEL_H_
-#define FORKSIM_MODEL_KERNEL_KERNEL_H_
+#ifndef FORKSIM_MODEL_KERNEL_TASK_H_
+#define FORKSIM_MODEL_KERNEL_TASK_H_
 
 #include <array>
 #include <cstdint>
@@ -45,7 +45,7 @@ enum PidType : uint8_t { kPidTypePid, kPidTypeTgid, kPidTypePgid, kPidTypeSid };
 inline constexpr int kPidTypeMax = 4;
 
 struct Upid {
-  int nr = 0;
+  VNr nr;  // the number as `ns` sees it
   PidNamespace* ns = nullptr;
 };
 
@@ -239,7 +239,8 @@ enum class TaskState : uint8_t {
   kDead,      // EXIT_DEAD: being reaped (release_task() destroys it)
 };
 
-// The x86 TLS state copy_thread_tls() sets (kernel-facts.md §4).
+// The x86 TLS state copy_thread_tls() sets
+// (arch/x86/kernel/process_64.c:copy_thread_tls() [5.2]).
 struct TlsState {
   uint64_t fsbase = 0;
   uint16_t fsindex = 0;
@@ -300,6 +301,24 @@ inline bool IsThreadGroupLeader(const Task& task) {
   return task.group_leader == &task;
 }
 
+// The thread group of `task` in for_each_thread() order: the leader, then
+// the other threads in creation order (signal->thread_head [5.2]).
+inline std::vector<Task*> ThreadGroup(const Task* task) {
+  Task* leader = task->group_leader;
+  std::vector<Task*> group{leader};
+  group.insert(group.end(), leader->threads.begin(), leader->threads.end());
+  return group;
+}
+
+// include/linux/sched/signal.h:thread_group_empty() [5.2], for a leader.
+inline bool ThreadGroupEmpty(const Task* leader) {
+  return leader->threads.empty();
+}
+
+inline bool SameThreadGroup(const Task* a, const Task* b) {
+  return a->group_leader == b->group_leader;
+}
+
 }  // namespace forksim
 
-#endif  // FORKSIM_MODEL_KERNEL_KERNEL_H_
+#endif  // FORKSIM_MODEL_KERNEL_TASK_H_
