@@ -6,7 +6,9 @@ namespace {
 using enum ArgType;
 
 // Parameter lists, in register order, with the types the kernel declares
-// (kernel/fork.c, kernel/exit.c, fs/open.c [5.2]; the seed for clone6).
+// (the SYSCALL_DEFINEs of kernel/fork.c, kernel/exit.c and fs/open.c [5.2];
+// for clone6, the clone6 RFC ("[PATCH 1/2] fork: add clone6", Christian
+// Brauner and Jann Horn, 2019-05-26)).
 constexpr SyscallParam kCloseParams[] = {{"fd", kUInt}};
 constexpr SyscallParam kExitParams[] = {{"error_code", kInt}};
 constexpr SyscallParam kWait4Params[] = {

@@ -30,7 +30,8 @@ typedef int32_t __s32;
 typedef uint64_t __u64;
 typedef uint64_t __aligned_u64 __attribute__((aligned(8)));
 
-// include/uapi/linux/sched.h in the clone6 RFC (the seed).
+// include/uapi/linux/sched.h in the clone6 RFC ("[PATCH 1/2] fork: add
+// clone6", Christian Brauner and Jann Horn, 2019-05-26).
 struct clone6_args {
   __s32 pidfd;
   __aligned_u64 parent_tidptr;

@@ -16,7 +16,8 @@ namespace layout_internal {
 
 using enum FieldKind;
 
-// struct clone6_args, include/uapi/linux/sched.h in the RFC (the seed): every
+// struct clone6_args, include/uapi/linux/sched.h in the clone6 RFC ("[PATCH
+// 1/2] fork: add clone6", Christian Brauner and Jann Horn, 2019-05-26): every
 // pointer-sized field is __aligned_u64, so the layout is one on all ABIs.
 inline constexpr FieldLayout kClone6Fields[] = {
     {"pidfd", 0, 4, true, kInteger, "__s32"},

@@ -90,8 +90,9 @@ FORKSIM_CHECK_FIELD(kUserDesc, UserDescMirror, entry_number);
 FORKSIM_CHECK_FIELD(kUserDesc, UserDescMirror, base_addr);
 FORKSIM_CHECK_FIELD(kUserDesc, UserDescMirror, limit);
 
-// The 32-bit numbers the issue and kernel-facts.md §10 state; the -m32 probe
-// checks them against the compiler.
+// The 32-bit numbers the issue states for the clone6 RFC's struct clone6_args
+// and its plain-__u64 counterpart; the -m32 probe checks them against the
+// compiler.
 static_assert(LayoutFor(StructId::kClone6Args, Abi::kIa32).size == 48);
 static_assert(LayoutFor(StructId::kClone6ArgsNaive, Abi::kIa32).size == 44);
 static_assert(FindField(LayoutFor(StructId::kClone6ArgsNaive, Abi::kI386),
@@ -100,8 +101,8 @@ static_assert(FindField(LayoutFor(StructId::kClone6ArgsNaive, Abi::kI386),
 static_assert(LayoutFor(StructId::kClone6ArgsNaive, Abi::kX86_64).size == 48);
 
 TEST(LayoutTest, UserDescBitfieldsMatchTheCompiler) {
-  // kernel-facts.md §13: masks 0x1/0x6/0x8/0x10/0x20/0x40/0x80 in the word at
-  // +12.
+  // struct user_desc (arch/x86/include/uapi/asm/ldt.h [5.2], lines 21-41):
+  // masks 0x1/0x6/0x8/0x10/0x20/0x40/0x80 in the word at +12.
   const FieldLayout* word = FindField(kUserDesc, "flags");
   ASSERT_NE(word, nullptr);
   EXPECT_EQ(word->offset, 12u);

@@ -2,7 +2,7 @@
 // File: model/kernel/constants.h
 // -----------------------------------------------------------------------------
 //
-// Kernel constants the model uses, with their sources (kernel-facts.md §1).
+// Kernel constants the model uses, each group with its source.
 
 #ifndef FORKSIM_MODEL_KERNEL_CONSTANTS_H_
 #define FORKSIM_MODEL_KERNEL_CONSTANTS_H_

@@ -7,8 +7,9 @@
 // dup_fd() (copy_files without CLONE_FILES), fd allocation with table growth,
 // put_unused_fd(), fd_install(), __close_fd() and put_files_struct().
 //
-// Facts: shared/reference/kernel-facts.md §6 ("File tables"), §1.4
-// (NR_OPEN_DEFAULT, sysctl_nr_open).
+// Sources: fs/file.c:dup_fd(), alloc_fdtable(), __alloc_fd(), expand_files(),
+// put_unused_fd() [5.2]; NR_OPEN_DEFAULT (include/linux/fdtable.h [5.2],
+// line 24) and sysctl_nr_open (fs/file.c [5.2], lines 22-27).
 //
 // The model keeps the kernel's bitmaps word for word, with BITS_PER_LONG-bit
 // words (64 on x86-64 kernels, 32 on i386), so that the sizes dup_fd() picks

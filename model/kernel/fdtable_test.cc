@@ -1,7 +1,8 @@
-// The fd-table rules of model/kernel/fdtable.h against fs/file.c [5.2], as
-// summarised in shared/reference/kernel-facts.md §6 ("File tables") and §1.4
-// (NR_OPEN_DEFAULT, sysctl_nr_open). Every expected value below is derived in
-// a comment from those rules, not read back from the code.
+// The fd-table rules of model/kernel/fdtable.h against fs/file.c [5.2]:
+// alloc_fdtable(), count_open_files(), dup_fd(), __alloc_fd(), expand_files()
+// and put_unused_fd(), with NR_OPEN_DEFAULT (include/linux/fdtable.h) and
+// sysctl_nr_open (fs/file.c). Every expected value below is derived in a
+// comment from those rules, not read back from the code.
 
 #include "model/kernel/fdtable.h"
 
@@ -88,12 +89,12 @@ class FdTableTest : public ::testing::Test {
 };
 
 // ----------------------------------------------------------------------------
-// §6.2 alloc_fdtable() sizing: k = nr / (1024 / sizeof(ptr)),
+// fs/file.c:alloc_fdtable() [5.2] sizing: k = nr / (1024 / sizeof(ptr)),
 // size = roundup_pow_of_two(k + 1) * (1024 / sizeof(ptr)), capped at
 // ((sysctl_nr_open - 1) | (BITS_PER_LONG - 1)) + 1.
 // ----------------------------------------------------------------------------
 
-// §6.2: 64-bit pointers, steps of 128.
+// alloc_fdtable(): 64-bit pointers, steps of 128.
 TEST_F(FdTableTest, AllocFdtableSize64Bit) {
   EXPECT_EQ(AllocFdtableSize(env_, 0), 128u);     // k 0 -> 1 * 128
   EXPECT_EQ(AllocFdtableSize(env_, 127), 128u);   // k 0 -> 1 * 128
@@ -106,7 +107,7 @@ TEST_F(FdTableTest, AllocFdtableSize64Bit) {
   EXPECT_EQ(AllocFdtableSize(env_, 512), 1024u);  // k 4 -> 8 * 128
 }
 
-// §6.2: 32-bit pointers (i386), steps of 1024 / 4 = 256.
+// alloc_fdtable(): 32-bit pointers (i386), steps of 1024 / 4 = 256.
 TEST_F(FdTableTest, AllocFdtableSize32BitPointers) {
   UseI386();
   EXPECT_EQ(AllocFdtableSize(env_, 0), 256u);      // k 0 -> 1 * 256
@@ -118,7 +119,7 @@ TEST_F(FdTableTest, AllocFdtableSize32BitPointers) {
   EXPECT_EQ(AllocFdtableSize(env_, 1024), 2048u);  // k 4 -> 8 * 256
 }
 
-// §6.2, §1.4: the sysctl_nr_open cap, rounded up to BITS_PER_LONG.
+// alloc_fdtable(): the sysctl_nr_open cap, rounded up to BITS_PER_LONG.
 TEST_F(FdTableTest, AllocFdtableSizeCappedBySysctlNrOpen) {
   // Default 1048576: 1048575 -> k 8191 -> 8192 * 128 = 1048576, not above.
   EXPECT_EQ(AllocFdtableSize(env_, 1048575), 1048576u);
@@ -140,13 +141,14 @@ TEST_F(FdTableTest, AllocFdtableSizeCappedBySysctlNrOpen) {
 }
 
 // ----------------------------------------------------------------------------
-// §6.2 count_open_files() and dup_fd() sizing: open_files = (k + 1) *
-// BITS_PER_LONG for the highest nonzero open_fds word k (BITS_PER_LONG if
-// none); the child starts with NR_OPEN_DEFAULT = BITS_PER_LONG fds and, while
-// open_files is bigger, takes alloc_fdtable(open_files - 1).
+// fs/file.c:count_open_files() and dup_fd() [5.2] sizing: open_files =
+// (k + 1) * BITS_PER_LONG for the highest nonzero open_fds word k
+// (BITS_PER_LONG if none); the child starts with NR_OPEN_DEFAULT =
+// BITS_PER_LONG fds and, while open_files is bigger, takes
+// alloc_fdtable(open_files - 1).
 // ----------------------------------------------------------------------------
 
-// §6.2 count_open_files().
+// count_open_files().
 TEST_F(FdTableTest, CountOpenFilesByWordsFromTheTop) {
   FilesStruct* table = NewFilesStruct(env_);
   EXPECT_EQ(CountOpenFiles(env_, *table), 64u);  // nothing open: the floor
@@ -168,10 +170,10 @@ TEST_F(FdTableTest, CountOpenFilesByWordsFromTheTop) {
 
 struct SizeCase {
   uint32_t open_fds;   // fds 0..open_fds-1 open in the parent
-  uint32_t child_max;  // the child's max_fds per §6.2
+  uint32_t child_max;  // the child's max_fds per dup_fd()
 };
 
-// §6.2 dup_fd() on x86-64 (BITS_PER_LONG 64, 8-byte pointers):
+// dup_fd() on x86-64 (BITS_PER_LONG 64, 8-byte pointers):
 //   N <= 64:  open_files 64, not above NR_OPEN_DEFAULT 64      -> 64
 //   65..128:  open_files 128 -> alloc_fdtable(127): k 0 -> 1    -> 128
 //   129..192: open_files 192 -> alloc_fdtable(191): k 1 -> 2    -> 256
@@ -198,7 +200,7 @@ TEST_F(FdTableTest, DupFdSizesX8664) {
   }
 }
 
-// §6.2 dup_fd() on i386 (BITS_PER_LONG 32, 4-byte pointers, steps of 256):
+// dup_fd() on i386 (BITS_PER_LONG 32, 4-byte pointers, steps of 256):
 //   N <= 32:  open_files 32, not above NR_OPEN_DEFAULT 32      -> 32
 //   33..256:  open_files 64..256 -> alloc_fdtable(63..255): k 0 -> 256
 //   257:      open_files 288 -> alloc_fdtable(287): k 1 -> 2    -> 512
@@ -220,7 +222,7 @@ TEST_F(FdTableTest, DupFdSizesI386) {
   }
 }
 
-// §6.2, §6.3: only fd 200 open. The parent grows once, to
+// dup_fd() and __alloc_fd(): only fd 200 open. The parent grows once, to
 // alloc_fdtable(200) = 256 (k 1 -> 2 * 128), and its next_fd stays 0 because
 // start 200 > next_fd. The child sizes by the top word: word 3 -> 256 ->
 // alloc_fdtable(255) = 256. The fds below 200 stay free in both.
@@ -240,8 +242,9 @@ TEST_F(FdTableTest, DupFdSparseTable) {
   PutFilesStruct(env_, parent);
 }
 
-// §6.2 on i386: fd 200 is in word 6 -> open_files 224 -> alloc_fdtable(223)
-// = 256; fd 40 alone is in word 1 -> 64 > 32 -> alloc_fdtable(63) = 256.
+// dup_fd() on i386: fd 200 is in word 6 -> open_files 224 ->
+// alloc_fdtable(223) = 256; fd 40 alone is in word 1 -> 64 > 32 ->
+// alloc_fdtable(63) = 256.
 TEST_F(FdTableTest, DupFdSparseTableI386) {
   UseI386();
   for (uint32_t fd : {200u, 40u}) {
@@ -256,8 +259,9 @@ TEST_F(FdTableTest, DupFdSparseTableI386) {
   }
 }
 
-// §6.2 steps 1, 4 and 5: next_fd is not inherited, every file gains a
-// reference, close_on_exec is copied.
+// dup_fd(): next_fd is not inherited (the new files_struct starts at 0),
+// every file gains a reference (get_file()), close_on_exec is copied
+// (copy_fd_bitmaps()).
 TEST_F(FdTableTest, DupFdResetsNextFdTakesRefsCopiesCloexec) {
   FilesStruct* parent = NewFilesStruct(env_);
   for (int i = 0; i < 5; ++i) {
@@ -285,10 +289,10 @@ TEST_F(FdTableTest, DupFdResetsNextFdTakesRefsCopiesCloexec) {
   PutFilesStruct(env_, parent);
 }
 
-// §6.2 step 5: an fd that is open but empty (reserved by an open() still in
-// progress) is cleared in the copy with __clear_open_fd(), which also clears
-// its full_fds_bits bit. copy_fd_bitmaps() copied its close_on_exec bit, and
-// nothing clears that: the stale bit stays, as in 5.2.
+// dup_fd()'s slot loop: an fd that is open but empty (reserved by an open()
+// still in progress) is cleared in the copy with __clear_open_fd(), which
+// also clears its full_fds_bits bit. copy_fd_bitmaps() copied its
+// close_on_exec bit, and nothing clears that: the stale bit stays, as in 5.2.
 TEST_F(FdTableTest, DupFdDropsReservedFds) {
   FilesStruct* parent = NewFilesStruct(env_);
   for (int i = 0; i < 64; ++i) {
@@ -317,7 +321,7 @@ TEST_F(FdTableTest, DupFdDropsReservedFds) {
   PutFilesStruct(env_, parent);
 }
 
-// §6.2 step 3: EMFILE when alloc_fdtable() is capped below open_files, here
+// dup_fd(): EMFILE when alloc_fdtable() is capped below open_files, here
 // because fs.nr_open was lowered after the parent grew to 256 fds:
 // alloc_fdtable(255) -> 256 > 128 -> (127 | 63) + 1 = 128 < 256.
 TEST_F(FdTableTest, DupFdEmfileWhenSysctlNrOpenLowered) {
@@ -332,9 +336,8 @@ TEST_F(FdTableTest, DupFdEmfileWhenSysctlNrOpenLowered) {
   PutFilesStruct(env_, parent);
 }
 
-// §6.2 steps 1 and 3 under fault injection. Fds 0..100 need open_files 128,
-// so dup_fd() reaches two allocation points: the files_struct, then
-// alloc_fdtable(127).
+// dup_fd() under fault injection. Fds 0..100 need open_files 128, so it
+// reaches two allocation points: the files_struct, then alloc_fdtable(127).
 TEST_F(FdTableTest, DupFdFaultInjection) {
   FilesStruct* parent = TableWithFds(101);
   const uint64_t tables_before = tables_.size();
@@ -366,7 +369,7 @@ TEST_F(FdTableTest, DupFdFaultInjection) {
   PutFilesStruct(env_, parent);
 }
 
-// §6.2: a table that fits NR_OPEN_DEFAULT has a single point.
+// dup_fd(): a table that fits NR_OPEN_DEFAULT has a single point.
 TEST_F(FdTableTest, DupFdSmallTableHasOneFaultPoint) {
   FilesStruct* parent = TableWithFds(64);
   faults_.FailNth(2);
@@ -379,10 +382,11 @@ TEST_F(FdTableTest, DupFdSmallTableHasOneFaultPoint) {
 }
 
 // ----------------------------------------------------------------------------
-// §6.3 __alloc_fd(), expand_files(), put_unused_fd(), and close.
+// fs/file.c:__alloc_fd(), expand_files(), put_unused_fd() and __close_fd()
+// [5.2].
 // ----------------------------------------------------------------------------
 
-// §6.3 steps 1, 2, 5 and put_unused_fd(): closing 2 sets next_fd to 2;
+// __alloc_fd() and put_unused_fd(): closing 2 sets next_fd to 2;
 // closing 4 leaves it. Then: 2 (next_fd 3), 4 (lowest free >= 3), 6.
 TEST_F(FdTableTest, LowestFreeAfterCloses) {
   FilesStruct* table = TableWithFds(6);
@@ -400,7 +404,7 @@ TEST_F(FdTableTest, LowestFreeAfterCloses) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3 step 5: next_fd moves only when start <= next_fd.
+// __alloc_fd(): next_fd moves only when start <= next_fd.
 TEST_F(FdTableTest, NextFdAdvancesOnlyFromItself) {
   FilesStruct* table = TableWithFds(3);
   EXPECT_EQ(OpenAt(*table, 10), 10);  // start 10 > next_fd 3
@@ -415,7 +419,7 @@ TEST_F(FdTableTest, NextFdAdvancesOnlyFromItself) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3 step 3: EMFILE once the fd would reach end = RLIMIT_NOFILE, checked
+// __alloc_fd(): EMFILE once the fd would reach end = RLIMIT_NOFILE, checked
 // before expand_files(), so the table does not grow for it.
 TEST_F(FdTableTest, EmfileAtRlimitNofile) {
   FilesStruct* table = NewFilesStruct(env_);
@@ -441,8 +445,8 @@ TEST_F(FdTableTest, EmfileAtRlimitNofile) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3 step 4, §1.4: expand_files() refuses fds >= sysctl_nr_open, but only
-// when it has to grow. With fs.nr_open 100, growing at fd 64 takes
+// expand_files() refuses fds >= sysctl_nr_open, but only when it has to
+// grow. With fs.nr_open 100, growing at fd 64 takes
 // alloc_fdtable(64) = 128 > 100 -> (99 | 63) + 1 = 128, so fds 100..127 are
 // still handed out and fd 128 fails.
 TEST_F(FdTableTest, EmfileFromSysctlNrOpen) {
@@ -463,7 +467,7 @@ TEST_F(FdTableTest, EmfileFromSysctlNrOpen) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3 step 4: expand_fdtable() to alloc_fdtable(fd) keeps files, bitmaps and
+// expand_fdtable() to alloc_fdtable(fd) keeps files, bitmaps and
 // next_fd. x86-64: fd 64 -> 128, fd 128 -> 256; a first fd 1000 ->
 // alloc_fdtable(1000): k 7 -> 8 * 128 = 1024.
 TEST_F(FdTableTest, ExpandFilesGrowth) {
@@ -493,8 +497,8 @@ TEST_F(FdTableTest, ExpandFilesGrowth) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3 step 4 on i386: fd 32 -> alloc_fdtable(32) = 256 (k 0 with steps of
-// 256); fd 256 -> alloc_fdtable(256) = 512.
+// expand_fdtable() on i386: fd 32 -> alloc_fdtable(32) = 256 (k 0 with
+// steps of 256); fd 256 -> alloc_fdtable(256) = 512.
 TEST_F(FdTableTest, ExpandFilesGrowthI386) {
   UseI386();
   FilesStruct* table = TableWithFds(32);
@@ -509,7 +513,7 @@ TEST_F(FdTableTest, ExpandFilesGrowthI386) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3 step 4: ENOMEM from alloc_fdtable() in expand_fdtable() leaves the
+// ENOMEM from alloc_fdtable() in expand_fdtable() leaves the
 // table as it was.
 TEST_F(FdTableTest, ExpandFilesFaultLeavesTableUnchanged) {
   FilesStruct* table = TableWithFds(64);
@@ -525,7 +529,7 @@ TEST_F(FdTableTest, ExpandFilesFaultLeavesTableUnchanged) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3 put_unused_fd(): clears the open bit and its full_fds_bits bit, and
+// put_unused_fd(): clears the open bit and its full_fds_bits bit, and
 // next_fd = min(next_fd, fd).
 TEST_F(FdTableTest, PutUnusedFd) {
   FilesStruct* table = NewFilesStruct(env_);
@@ -546,7 +550,7 @@ TEST_F(FdTableTest, PutUnusedFd) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3 (__close_fd, fs/file.c [5.2]): EBADF for an fd out of range (a negative
+// fs/file.c:__close_fd() [5.2]: EBADF for an fd out of range (a negative
 // int is a huge unsigned), an empty slot, or a reserved one.
 TEST_F(FdTableTest, CloseFdEbadf) {
   FilesStruct* table = TableWithFds(2);
@@ -565,7 +569,7 @@ TEST_F(FdTableTest, CloseFdEbadf) {
   PutFilesStruct(env_, table);
 }
 
-// §6.3, §6.4: close drops one reference; the file is released only with the
+// __close_fd() drops one reference; the file is released only with the
 // last, e.g. when a child table still holds it.
 TEST_F(FdTableTest, CloseFdReleasesOnLastReference) {
   FilesStruct* parent = TableWithFds(1);
@@ -583,7 +587,7 @@ TEST_F(FdTableTest, CloseFdReleasesOnLastReference) {
   PutFilesStruct(env_, parent);
 }
 
-// §6.3: put_unused_fd() (and so close) leaves close_on_exec alone, so a
+// put_unused_fd() (and so close) leaves close_on_exec alone, so a
 // closed fd may keep its bit; __alloc_fd() sets or clears it on reuse. This
 // is legal and CheckFdTable() does not report it.
 TEST_F(FdTableTest, StaleCloseOnExecBitIsLegal) {
@@ -599,11 +603,12 @@ TEST_F(FdTableTest, StaleCloseOnExecBitIsLegal) {
 }
 
 // ----------------------------------------------------------------------------
-// §6.2 copy_files() with CLONE_FILES: the table is shared by count.
+// kernel/fork.c:copy_files() [5.2] with CLONE_FILES: the table is shared by
+// count.
 // ----------------------------------------------------------------------------
 
-// §6.2: the last put_files_struct() closes every file, in fd order, and the
-// release hook sees each file before it is freed.
+// fs/file.c:put_files_struct() [5.2]: the last put closes every file, in fd
+// order, and the release hook sees each file before it is freed.
 TEST_F(FdTableTest, SharedTableClosedByLastPut) {
   FilesStruct* table = NewFilesStruct(env_);
   // Files made in the order a, b, c but installed as c, b, a.
@@ -629,7 +634,7 @@ TEST_F(FdTableTest, SharedTableClosedByLastPut) {
 // CheckFdTable(): each rule broken on purpose, one test per rule.
 // ----------------------------------------------------------------------------
 
-// §6.2, §6.3: tables built only by the kernel operations are healthy.
+// Tables built only by the kernel operations are healthy.
 TEST_F(FdTableTest, CheckFdTableHealthy) {
   FilesStruct* table = NewFilesStruct(env_);
   EXPECT_THAT(CheckFdTable(env_, *table), IsEmpty());

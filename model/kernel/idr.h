@@ -4,7 +4,8 @@
 //
 // The part of lib/idr.c that pid allocation uses [5.2]: ids mapped to
 // pointers, a NULL entry still counting as taken, and idr_alloc_cyclic() with
-// its cursor (idr_next). kernel-facts.md §5.
+// its cursor (idr_next): lib/idr.c:idr_alloc_cyclic() [5.2], lines 117-135,
+// as kernel/pid.c:alloc_pid() [5.2] calls it.
 //
 // Ids are kept in an ordered map, so lookups and scans are deterministic.
 

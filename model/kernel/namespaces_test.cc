@@ -1,5 +1,7 @@
-// Credentials and namespaces: kernel-facts.md §7.1 (copy_creds,
-// create_user_ns) and §7.2 (copy_namespaces, cap_capable, inc_ucount) [5.2].
+// Credentials and namespaces: kernel/cred.c:copy_creds(),
+// kernel/user_namespace.c:create_user_ns(),
+// kernel/nsproxy.c:copy_namespaces(), security/commoncap.c:cap_capable() and
+// kernel/ucount.c:inc_ucount() [5.2].
 //
 // Each test builds the child `p` as dup_task_struct() leaves it (the parent's
 // pointers, no references), runs the step, undoes it, and checks that the

@@ -2,8 +2,8 @@
 // File: model/kernel/nsproxy.h
 // -----------------------------------------------------------------------------
 //
-// Namespaces and the nsproxy: kernel/nsproxy.c [5.2] and the per-type
-// constructors it calls (kernel-facts.md §7.2).
+// Namespaces and the nsproxy: kernel/nsproxy.c:copy_namespaces() and
+// create_new_namespaces() [5.2], and the per-type constructors they call.
 
 #ifndef FORKSIM_MODEL_KERNEL_NSPROXY_H_
 #define FORKSIM_MODEL_KERNEL_NSPROXY_H_

@@ -2,8 +2,8 @@
 // File: model/kernel/pid.h
 // -----------------------------------------------------------------------------
 //
-// Pid allocation and pid namespaces, kernel/pid.c and kernel/pid_namespace.c
-// [5.2] (kernel-facts.md §5).
+// Pid allocation and pid namespaces: kernel/pid.c:alloc_pid(), free_pid() and
+// kernel/pid_namespace.c:create_pid_namespace() [5.2].
 
 #ifndef FORKSIM_MODEL_KERNEL_PID_H_
 #define FORKSIM_MODEL_KERNEL_PID_H_

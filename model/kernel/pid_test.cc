@@ -1,6 +1,6 @@
-// Pid allocation and pid namespaces: kernel-facts.md §5 (kernel/pid.c:
-// alloc_pid(), free_pid(); lib/idr.c:idr_alloc_cyclic();
-// kernel/pid_namespace.c:create_pid_namespace() [5.2]).
+// Pid allocation and pid namespaces: kernel/pid.c:alloc_pid(), free_pid();
+// lib/idr.c:idr_alloc_cyclic(); kernel/pid_namespace.c:create_pid_namespace()
+// [5.2].
 
 #include "model/kernel/pid.h"
 

@@ -3,7 +3,7 @@
 // -----------------------------------------------------------------------------
 //
 // Share-or-copy for the structures a child gets from its parent, as
-// kernel/fork.c's copy_* helpers do it [5.2] (kernel-facts.md §3.2 S16-S23),
+// kernel/fork.c:copy_process() S16-S23 [5.2] does it with its copy_* helpers,
 // and the matching releases used by exit and by copy_process()'s unwind.
 //
 // Each Copy* takes the child `p` as dup_task_struct() left it: its pointers

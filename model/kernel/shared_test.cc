@@ -1,5 +1,5 @@
-// Share-or-copy of the structures a child gets (kernel-facts.md §3.2
-// S16-S23, kernel/fork.c copy_* [5.2]), and the machine built at boot.
+// Share-or-copy of the structures a child gets (kernel/fork.c:copy_process()
+// S16-S23 [5.2] and its copy_* helpers), and the machine built at boot.
 
 #include "model/kernel/shared.h"
 

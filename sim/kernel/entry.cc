@@ -27,8 +27,9 @@ void KernelCore::RegisterSyscalls() {
   set(Sysno::kFork, SysFork);
   set(Sysno::kVfork, SysVfork);
   set(Sysno::kClone, SysClone);
-  // The RFC's syscall exists only where the seed is applied; elsewhere 436
-  // is sys_ni_syscall (ENOSYS).
+  // The RFC's syscall exists only where the RFC is applied. Elsewhere 436
+  // is past the end of the syscall table: do_syscall_64() dispatches
+  // nothing and the -ENOSYS the entry put in ax stays (common.c [5.2]).
   if (profile_->has_clone6) set(Sysno::kClone6, SysClone6);
   set(Sysno::kExit, SysExit);
   set(Sysno::kExitGroup, SysExitGroup);
@@ -50,7 +51,8 @@ void KernelCore::Record(const Task* task, Event event) {
 SyscallOutcome KernelCore::Dispatch(Task* task, const DecodedSyscall& d) {
   const SyscallHandler handler =
       handlers_[static_cast<int>(d.signature->sysno)];
-  if (handler == nullptr) return Errno::kENOSYS;  // sys_ni_syscall
+  // Not wired in this profile: past the table, or sys_ni_syscall.
+  if (handler == nullptr) return Errno::kENOSYS;
   return handler(*this, task, d);
 }
 

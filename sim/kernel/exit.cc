@@ -1,6 +1,7 @@
 #include "sim/kernel/exit.h"
 
 #include <algorithm>
+#include <cassert>
 #include <vector>
 
 #include "model/kernel/cred.h"
@@ -183,6 +184,8 @@ void ExitNotify(KernelCore& k, Task* tsk) {
 
 void DoExit(KernelCore& k, Task* task, int code) {
   if (RefuseExit(k, task, /*whole_group=*/false)) return;
+  assert(task->state != TaskState::kZombie && task->state != TaskState::kDead);
+  assert(task->signal->live > 0);
   Machine& m = k.machine();
   AbandonBlockedSyscall(k, task);
   task->flags |= kPfExiting;  // exit_signals()
@@ -237,6 +240,8 @@ void ZapOtherThreads(KernelCore& k, Task* keep, int code) {
 void ReleaseTask(KernelCore& k, Task* p) {
   Machine& m = k.machine();
   for (;;) {
+    // Only a task that has exited is released, once (EXIT_DEAD).
+    assert(p->state == TaskState::kDead);
     if (k.tracing()) {
       Event e;
       e.kind = EventKind::kReap;

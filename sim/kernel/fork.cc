@@ -1,6 +1,7 @@
 #include "sim/kernel/fork.h"
 
 #include <array>
+#include <cassert>
 #include <optional>
 #include <string>
 #include <utility>
@@ -626,6 +627,10 @@ void CopyProcessRun::Link() {
 }
 
 Errno CopyProcessRun::Fail(Label label, Errno error) {
+  // Only U21 runs before the task exists (S2, S3).
+  assert(s_.p != nullptr || label == Label::kForkOut);
+  // U5 and below free the pid; only U4's callers may have one.
+  assert(s_.pid != nullptr || label > Label::kFreePid);
   Unwind(label);
   return error;
 }
@@ -809,6 +814,11 @@ SysResult<Task*> CopyProcess(KernelCore& k, Task* current,
 
 SyscallOutcome KernelClone(KernelCore& k, Task* current,
                            KernelCloneArgs& args) {
+  // Only a live task that is not exiting makes a syscall (the dispatcher
+  // delivers fatal signals first).
+  assert(current->state == TaskState::kRunnable);
+  assert((current->flags & kPfExiting) == 0);
+  assert(args.exit_signal >= 0 && args.exit_signal <= 0xff);
   const int trace = PtraceEventFor(current, args);
   FORKSIM_ASSIGN_OR_RETURN(Task * child, CopyProcess(k, current, args, trace));
   // The child's number as the caller's pid namespace sees it.

@@ -62,9 +62,9 @@ class KernelCore;
 // the real, effective, saved and filesystem ids; caps the permitted and
 // effective sets, with a full bounding set).
 struct CredChange {
-  std::optional<uint32_t> uid;
-  std::optional<uint32_t> gid;
-  std::optional<uint64_t> caps;
+  std::optional<uint32_t> uid = std::nullopt;
+  std::optional<uint32_t> gid = std::nullopt;
+  std::optional<uint64_t> caps = std::nullopt;
 };
 
 class Kernel {

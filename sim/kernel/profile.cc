@@ -10,7 +10,10 @@ constexpr std::string_view kScheduler =
 constexpr KernelProfile kProfiles[] = {
     {
         .name = "5.2-rc1",
-        .description = "v5.2-rc1, the base of the clone6 RFC",
+        .description =
+            "the kernel the clone6 RFC was written against: legacy "
+            "CLONE_PIDFD reads a \"reserved\" int at parent_tidptr, and the "
+            "pidfd is installed at once",
         .reserved_parent_tid_read = true,
         .pidfd_creation = PidfdCreation::kInstallAtOnce,
         .has_clone6 = false,
@@ -18,7 +21,8 @@ constexpr KernelProfile kProfiles[] = {
     },
     {
         .name = "5.2-rc1+clone6",
-        .description = "v5.2-rc1 with the clone6 RFC (patches 1/2 and 2/2)",
+        .description = "the RFC applied: `clone6` is syscall 436 on every ABI "
+                       "(docs/clone6-rfc.md)",
         .reserved_parent_tid_read = true,
         .pidfd_creation = PidfdCreation::kInstallAtOnce,
         .has_clone6 = true,
@@ -26,7 +30,9 @@ constexpr KernelProfile kProfiles[] = {
     },
     {
         .name = "5.2",
-        .description = "v5.2 release",
+        .description =
+            "the release: no reserved read; the pidfd is installed after the "
+            "last failure point",
         .reserved_parent_tid_read = false,
         .pidfd_creation = PidfdCreation::kReserveThenInstall,
         .has_clone6 = false,

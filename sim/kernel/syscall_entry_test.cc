@@ -30,7 +30,8 @@ TEST(DecodeTest, X86_64UnsignedIntKeepsTheLow32Bits) {
 }
 
 TEST(DecodeTest, X86_64UnsignedLongKeepsAll64Bits) {
-  // Legacy clone's flags are unsigned long: the upper half arrives (§0.3).
+  // Legacy clone's flags are unsigned long: the upper half arrives
+  // (kernel/fork.c:SYSCALL_DEFINE5(clone) [5.2]).
   SysResult<DecodedSyscall> d =
       DecodeSyscall(Regs(Abi::kX86_64, 56, {0xffffffff00000011}));
   ASSERT_TRUE(d.ok());

@@ -6,8 +6,25 @@
 
 namespace forksim {
 
-Sim::Sim(std::string_view profile, Abi abi)
-    : kernel_(**ProfileFromName(profile), MachineConfig{.abi = abi}) {}
+std::vector<const KernelProfile*> ProfilesWhere(
+    bool (*has)(const KernelProfile&)) {
+  std::vector<const KernelProfile*> out;
+  for (const KernelProfile& profile : AllProfiles()) {
+    if (has(profile)) out.push_back(&profile);
+  }
+  EXPECT_FALSE(out.empty()) << "no profile has the behaviour";
+  return out;
+}
+
+const KernelProfile& FirstProfileWhere(bool (*has)(const KernelProfile&)) {
+  const std::vector<const KernelProfile*> profiles = ProfilesWhere(has);
+  return profiles.empty() ? AllProfiles().back() : *profiles.front();
+}
+
+Sim::Sim(Abi abi) : Sim(AllProfiles().back(), abi) {}
+
+Sim::Sim(const KernelProfile& profile, Abi abi)
+    : kernel_(profile, MachineConfig{.abi = abi}) {}
 
 Task* Sim::NewProcess() {
   const SyscallOutcome pid = Call(init(), Sysno::kFork, {});
@@ -84,6 +101,57 @@ void Sim::ExpectClean() {
 
 void PrintTo(const SyscallOutcome& outcome, std::ostream* os) {
   *os << ResultText(outcome);
+}
+
+SyscallOutcome Clone(Sim& s, Task* t, uint64_t flags, uint64_t newsp,
+                     uint64_t ptid, uint64_t ctid, uint64_t tls) {
+  if (AbiInfoFor(t->abi).clone_order == CloneOrder::kDefault) {
+    return s.Call(t, Sysno::kClone, {flags, newsp, ptid, ctid, tls});
+  }
+  return s.Call(t, Sysno::kClone, {flags, newsp, ptid, tls, ctid});
+}
+
+Task* NewThread(Sim& s, Task* t) {
+  const SyscallOutcome tid =
+      Clone(s, t, kCloneVm | kCloneSighand | kCloneThread, kStack);
+  EXPECT_GT(tid.value(), 0);
+  return t->group_leader->threads.back();
+}
+
+Task* Fork(Sim& s, Task* parent) {
+  EXPECT_GT(s.Call(parent, Sysno::kFork, {}).value(), 0);
+  return s.LastChild(parent);
+}
+
+SyscallOutcome Wait4(Sim& s, Task* t, int64_t upid, uint64_t stat,
+                     uint64_t options, uint64_t ru) {
+  return s.Call(t, Sysno::kWait4,
+                {static_cast<uint64_t>(upid), stat, options, ru});
+}
+
+SyscallOutcome Waitid(Sim& s, Task* t, uint64_t which, int64_t upid,
+                      uint64_t infop, uint64_t options, uint64_t ru) {
+  return s.Call(t, Sysno::kWaitid,
+                {which, static_cast<uint64_t>(upid), infop, options, ru});
+}
+
+void Exit(Sim& s, Task* t, int code) {
+  EXPECT_EQ(s.Call(t, Sysno::kExit, {static_cast<uint64_t>(code)}),
+            SyscallOutcome::Exited());
+}
+
+void SetHandler(Task* t, int sig, uint64_t handler, uint64_t flags) {
+  t->sighand->action[sig - 1] = SigAction{handler, flags, 0};
+}
+
+bool HasNote(Sim& s, std::string_view function, std::string_view text) {
+  for (const Event& e : s.kernel().events()) {
+    if (e.kind == EventKind::kNote && e.function == function &&
+        e.text.find(text) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace forksim

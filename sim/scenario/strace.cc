@@ -1,6 +1,8 @@
 #include "sim/scenario/strace.h"
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 #include "absl/strings/str_format.h"
@@ -29,11 +31,16 @@ std::string OutInt(const Mm* mm, uint64_t addr) {
   return absl::StrFormat("[%d]", static_cast<int32_t>(*v));
 }
 
+// The decoded argument named `name`. A name the signature does not have is
+// a bug in this file, not in the input: it stops the program.
 uint64_t Arg(const DecodedSyscall& d, std::string_view name) {
   for (size_t i = 0; i < d.signature->params.size(); ++i) {
     if (d.signature->params[i].name == name) return d.arg(static_cast<int>(i));
   }
-  return 0;
+  std::fprintf(stderr, "forksim: %s has no parameter '%.*s'\n",
+               std::string(d.signature->name).c_str(),
+               static_cast<int>(name.size()), name.data());
+  std::abort();
 }
 
 std::string UserDesc(Abi abi, const Mm* mm, uint64_t addr) {

@@ -34,6 +34,7 @@
 #include "sim/tools/graph.h"
 #include "sim/tools/json.h"
 #include "sim/tools/layout_report.h"
+#include "sim/tools/profile_report.h"
 
 ABSL_FLAG(std::string, abi, "",
           "ABI to report: x86_64, ia32 or i386 (default: all three)");
@@ -48,6 +49,8 @@ ABSL_FLAG(std::string, syscall, "",
           "One syscall to explain instead of a FILE, written as in a scenario "
           "(a 64 KiB buffer 'buf' is mapped at 0x10000)");
 ABSL_FLAG(int, at, 0, "Stop after the statement on this line");
+ABSL_FLAG(bool, behaviours, false,
+          "Print where the profiles differ, one behaviour a row");
 ABSL_FLAG(bool, check_determinism, false,
           "Run each scenario twice and compare the full event streams");
 
@@ -393,6 +396,13 @@ int GraphScenario(const std::vector<std::string>& positional) {
   return r.passed ? kExitOk : 1;
 }
 
+int PrintProfiles(const std::vector<std::string>& positional) {
+  if (!positional.empty()) return Usage("profiles takes no arguments");
+  std::cout << (absl::GetFlag(FLAGS_behaviours) ? BehavioursTable()
+                                                : ProfilesTable());
+  return kExitOk;
+}
+
 const std::vector<Subcommand>& Subcommands() {
   static const auto* const kSubcommands = new std::vector<Subcommand>{
       {"layout",
@@ -403,6 +413,12 @@ const std::vector<Subcommand>& Subcommands() {
        "clone_args_ver1, clone_args, user_desc (default: all).",
        {"abi", "format"},
        RunLayout},
+      {"profiles",
+       "",
+       "Prints the kernel profiles as a Markdown table; --behaviours prints\n"
+       "the behaviours in which they differ, one row each.",
+       {"behaviours"},
+       PrintProfiles},
       {"run",
        "FILE|DIR...",
        "Replays scenario files (*.scn; directories are searched) under every\n"
