@@ -32,14 +32,13 @@ RSS_TARGET_BYTES = 1 << 30
 MILLION = 1_000_000
 
 MARSHAL_ROWS = [
-    ("marshal", "legacy", "legacy clone: decode + pick by name"),
+    ("marshal", "legacy", "legacy clone: decode + ABI order"),
     ("sketch", "legacy", "legacy clone: table-driven sketch*"),
     ("marshal", "clone6:0", "clone6, 0 fields (DETACHED: EINVAL)"),
     ("marshal", "clone6:1", "clone6, 1 field (stack)"),
     ("marshal", "clone6:2", "clone6, 2 fields"),
     ("marshal", "clone6:3", "clone6, 3 fields"),
     ("marshal", "clone6:4", "clone6, 4 fields (all x86 reads)"),
-    ("marshal", "clone6:5", "clone6, 5 fields (+BACKWARDS3)"),
     ("sketch", "clone6:4", "clone6, 4 fields: lean sketch*"),
     ("marshal", "clone6:fault_first", "clone6, 4 asked, 1st faults"),
     ("marshal", "clone6:fault_last", "clone6, 4 asked, last faults"),
@@ -58,7 +57,6 @@ EXPECTED_UACCESS = {
     "clone6:2": (2, 16, 0),
     "clone6:3": (3, 24, 0),
     "clone6:4": (4, 32, 0),
-    "clone6:5": (5, 40, 0),
     "clone6:fault_first": (1, 0, 1),
     "clone6:fault_last": (4, 24, 1),
     "copy:64": (1, 64, 0),
@@ -533,9 +531,7 @@ def targets_section(rows, out, results):
         if value is not None:
             add("legacy decode, %s" % abi, value, DECODE_TARGET_NS)
     for key, what in (("clone6:4", "clone6 all fields (4)"),
-                      ("clone6:5", "clone6 5 fields"), ("copy:64",
-                                                        "copy 64 B"),
-                      ("copy:88", "copy 88 B")):
+                      ("copy:64", "copy 64 B"), ("copy:88", "copy 88 B")):
         value = ratio(ns_of(rows, "marshal/x86_64/" + key),
                       ns_of(rows, "floor/x86_64/" + key))
         if value is not None:
