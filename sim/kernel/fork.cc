@@ -288,12 +288,30 @@ class CopyProcessRun {
  private:
   // Check(): one rung of the ladder, recorded; its errno when it fails.
   SysStatus Check(const LadderRung& rung, bool fails);
-  // Record(): one step's outcome, recorded; returns it.
-  SysStatus Record(const Step& step, SysStatus status, Event event = {});
-  // Done(): a step that cannot fail, recorded.
-  void Done(const Step& step, Event event = {}) {
-    (void)Record(step, SysOk(), std::move(event));
+  // Record(): one step's outcome, recorded; returns it. `detail`, called
+  // only when tracing, adds what the step did to the event.
+  SysStatus Record(const Step& step, SysStatus status) {
+    return Record(step, status, [](Event&) {});
   }
+  template <typename Detail>
+  SysStatus Record(const Step& step, SysStatus status, Detail detail) {
+    if (!k_.tracing()) return status;
+    Event event;
+    event.kind = EventKind::kStep;
+    event.function = step.function;
+    event.step = step.id;
+    event.label = step.label;
+    event.error = status.error();
+    detail(event);
+    k_.Record(s_.current, std::move(event));
+    return status;
+  }
+  // Done(): a step that cannot fail, recorded.
+  template <typename Detail>
+  void Done(const Step& step, Detail detail) {
+    (void)Record(step, SysOk(), detail);
+  }
+  void Done(const Step& step) { (void)Record(step, SysOk()); }
   // FailurePoint(): a step that the model gives no state but that can fail;
   // fail_nth can make it fail with the step's errno.
   SysStatus FailurePoint(const Step& step) {
@@ -341,18 +359,6 @@ SysStatus CopyProcessRun::Check(const LadderRung& rung, bool fails) {
   return fails ? SysStatus(rung.error) : SysOk();
 }
 
-SysStatus CopyProcessRun::Record(const Step& step, SysStatus status,
-                                 Event event) {
-  if (!k_.tracing()) return status;
-  event.kind = EventKind::kStep;
-  event.function = step.function;
-  event.step = step.id;
-  event.label = step.label;
-  event.error = status.error();
-  k_.Record(s_.current, std::move(event));
-  return status;
-}
-
 SysStatus CopyProcessRun::ShareOrCopy(const CopyStep& step) {
   Task* current = s_.current;
   const KObject* before = step.object(current);
@@ -376,9 +382,8 @@ SysStatus CopyProcessRun::ShareOrCopy(const CopyStep& step) {
     change.serial = mine->serial;
     change.refcount_after = mine->refcount;
   }
-  Event event;
-  event.object = change;
-  return Record(step.step, status, std::move(event));
+  return Record(step.step, status,
+                [&change](Event& event) { event.object = change; });
 }
 
 SysStatus CopyProcessRun::Ladder() {
@@ -502,13 +507,11 @@ SysStatus CopyProcessRun::AllocChildPid() {
   SysResult<Pid*> pid = AllocPid(m_, s_.p->nsproxy->pid_for_children);
   if (!pid.ok()) return Record(kS26, pid.error());
   s_.pid = pid.value();
-  Event event;
-  if (k_.tracing()) {
+  return Record(kS26, SysOk(), [this](Event& event) {
     for (const Upid& upid : s_.pid->numbers) {
       event.pid_numbers.push_back(upid.nr.value);
     }
-  }
-  return Record(kS26, SysOk(), std::move(event));
+  });
 }
 
 SysStatus CopyProcessRun::CreatePidfd() {
@@ -774,12 +777,10 @@ SysResult<Task*> CopyProcessRun::Run() {
     Done(kS39);
   }
   Link();  // S40-S41
-  if (k_.tracing()) {
-    Event event;
+  Done(kS40, [this, p](Event& event) {
     event.linked = LinkFacts{p->pid, p->real_parent->pid, p->group_leader->pid,
                              m_.nr_threads, m_.total_forks};
-    Done(kS40, std::move(event));
-  }
+  });
   return p;
 }
 
