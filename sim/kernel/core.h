@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -66,6 +67,13 @@ class KernelCore {
   // ERESTARTNOINTR, and the return register. The one place an outcome
   // becomes a register value.
   SyscallOutcome Syscall(Task* task);
+
+  // Invoke()
+  //
+  // Puts `sysno` and `args` in the ABI's registers of `task` (a number the
+  // ABI lacks becomes 0xffffffff), then Syscall().
+  SyscallOutcome Invoke(Task* task, Sysno sysno,
+                        std::initializer_list<uint64_t> args);
 
   // The task whose syscall is running, and which syscall it is.
   Task* current() const { return current_; }

@@ -126,6 +126,16 @@ SyscallOutcome KernelCore::Syscall(Task* task) {
   return out;
 }
 
+SyscallOutcome KernelCore::Invoke(Task* task, Sysno sysno,
+                                  std::initializer_list<uint64_t> args) {
+  const AbiInfo& info = AbiInfoFor(task->regs.abi());
+  const SyscallSignature* sig = FindSyscall(task->regs.abi(), sysno);
+  task->regs.Set(info.nr_reg, sig != nullptr ? sig->nr : 0xffffffffu);
+  int i = 0;
+  for (uint64_t arg : args) task->regs.Set(info.arg_regs[i++], arg);
+  return Syscall(task);
+}
+
 void KernelCore::Block(Task* task, Wait wait) {
   task->state = TaskState::kBlocked;
   sleepers_.insert_or_assign(task->pid,

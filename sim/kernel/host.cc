@@ -33,12 +33,7 @@ SyscallOutcome Kernel::Syscall(Task* task) { return core_->Syscall(task); }
 
 SyscallOutcome Kernel::Invoke(Task* task, Sysno sysno,
                               std::initializer_list<uint64_t> args) {
-  const AbiInfo& info = AbiInfoFor(task->regs.abi());
-  const SyscallSignature* sig = FindSyscall(task->regs.abi(), sysno);
-  task->regs.Set(info.nr_reg, sig != nullptr ? sig->nr : 0xffffffffu);
-  int i = 0;
-  for (uint64_t arg : args) task->regs.Set(info.arg_regs[i++], arg);
-  return core_->Syscall(task);
+  return core_->Invoke(task, sysno, args);
 }
 
 void Kernel::SetRegister(Task* task, Reg reg, uint64_t value) {

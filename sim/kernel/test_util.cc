@@ -39,12 +39,7 @@ Task* Sim::NewProcess() {
 
 SyscallOutcome Sim::Invoke(Task* task, Sysno sysno,
                            std::initializer_list<uint64_t> args) {
-  const AbiInfo& info = AbiInfoFor(task->regs.abi());
-  const SyscallSignature* sig = FindSyscall(task->regs.abi(), sysno);
-  task->regs.Set(info.nr_reg, sig != nullptr ? sig->nr : 0xffffffffu);
-  int i = 0;
-  for (uint64_t arg : args) task->regs.Set(info.arg_regs[i++], arg);
-  return kernel_.Syscall(task);
+  return kernel_.Invoke(task, sysno, args);
 }
 
 SyscallOutcome Sim::Call(Task* task, Sysno sysno,
