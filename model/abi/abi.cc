@@ -21,13 +21,15 @@ constexpr SyscallParam kWaitidParams[] = {{"which", kInt},
 constexpr SyscallParam kExecveParams[] = {
     {"filename", kPtr}, {"argv", kPtr}, {"envp", kPtr}};
 constexpr SyscallParam kUnshareParams[] = {{"unshare_flags", kULong}};
-// SYSCALL_DEFINE5(clone, ...) default order (kernel/fork.c:2452-2456 [5.2]).
+// The default order of kernel/fork.c:SYSCALL_DEFINE5(clone) [5.2], lines
+// 2452-2456.
 constexpr SyscallParam kCloneDefaultParams[] = {{"clone_flags", kULong},
                                                 {"newsp", kULong},
                                                 {"parent_tidptr", kPtr},
                                                 {"child_tidptr", kPtr},
                                                 {"tls", kULong}};
-// CONFIG_CLONE_BACKWARDS (kernel/fork.c:2437-2441 [5.2]) and the ia32 entry
+// CONFIG_CLONE_BACKWARDS (kernel/fork.c:SYSCALL_DEFINE5(clone) [5.2], lines
+// 2437-2441) and the ia32 entry
 // COMPAT_SYSCALL_DEFINE5(x86_clone, ...) (arch/x86/ia32/sys_ia32.c:233-242).
 constexpr SyscallParam kCloneBackwardsParams[] = {{"clone_flags", kULong},
                                                   {"newsp", kULong},
@@ -35,7 +37,7 @@ constexpr SyscallParam kCloneBackwardsParams[] = {{"clone_flags", kULong},
                                                   {"tls", kULong},
                                                   {"child_tidptr", kPtr}};
 // SYSCALL_DEFINE2(clone3, struct clone_args __user *, uargs, size_t, size)
-// (kernel/fork.c:2612 [5.3]).
+// (kernel/fork.c:SYSCALL_DEFINE2(clone3) [5.3], line 2612).
 constexpr SyscallParam kClone3Params[] = {{"uargs", kPtr}, {"size", kSizeT}};
 // SYSCALL_DEFINE6(clone6, ...) from the RFC: the five flag words are
 // unsigned int, so an x86-64 register's upper half is dropped.

@@ -105,7 +105,8 @@ struct SyscallSignature {
   std::span<const SyscallParam> params;
 };
 
-// Legacy clone argument order (kernel/fork.c:2435-2461 [5.2]).
+// Legacy clone argument order (kernel/fork.c:SYSCALL_DEFINE5(clone) [5.2],
+// lines 2435-2461).
 enum class CloneOrder : uint8_t {
   kDefault,    // flags, newsp, parent_tidptr, child_tidptr, tls
   kBackwards,  // CONFIG_CLONE_BACKWARDS: flags, newsp, parent_tidptr, tls,

@@ -79,7 +79,9 @@ FORKSIM_CHECK_FIELD(kCloneArgs, CloneArgsMirror, tls);
 FORKSIM_CHECK_FIELD(kCloneArgs, CloneArgsMirror, set_tid);
 FORKSIM_CHECK_FIELD(kCloneArgs, CloneArgsMirror, set_tid_size);
 FORKSIM_CHECK_FIELD(kCloneArgs, CloneArgsMirror, cgroup);
-// The versions end where kernel/fork.c:2941-2947 [6.12] asserts they end.
+// The versions end where kernel/fork.c [6.12] asserts they end (the
+// BUILD_BUG_ONs before kernel/fork.c:copy_clone_args_from_user(), lines
+// 2941-2947).
 static_assert(LayoutFor(StructId::kCloneArgsVer0, Abi::kX86_64).size ==
               offsetof(CloneArgsMirror, tls) + 8);
 static_assert(LayoutFor(StructId::kCloneArgsVer1, Abi::kX86_64).size ==

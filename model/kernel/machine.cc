@@ -67,7 +67,8 @@ Machine::Machine(const MachineConfig& config) : abi_(config.abi) {
   fd_env_.bits_per_long = info.kernel_long_bits;
   fd_env_.pointer_bytes = info.kernel_long_bits / 8;
   fd_env_.sysctl_nr_open = sysctls.nr_open;
-  // A pidfd's release drops the pid it holds (kernel/fork.c:1692 [5.2]).
+  // A pidfd's release drops the pid it holds
+  // (kernel/fork.c:pidfd_release() [5.2], line 1692).
   fd_env_.release_file = [this](File* file) {
     if (file->pid != nullptr) PutPid(*this, file->pid);
   };
