@@ -266,7 +266,7 @@ def marshal_section(rows, out, problems):
     if not lines:
         return
     out.append("")
-    out.append("Argument marshalling: registers -> the kernel's CloneArgs "
+    out.append("Argument marshalling: registers -> the kernel's KernelCloneArgs "
                "(ns per call; uaccess per call)")
     table([
         "path", "ABI", "ns/call", "ops", "bytes", "faults", "x legacy",

@@ -48,7 +48,10 @@ rm -f "$log"
 bin="$(bazel info --config=opt bazel-bin 2>/dev/null)/bench/forksim_bench"
 
 if [ "$format" = json ]; then
-  exec "$bin" --benchmark_format=json "${passthrough[@]}"
+  # The JSON names the binary; its absolute path would name this machine.
+  "$bin" --benchmark_format=json "${passthrough[@]}" |
+    sed 's|"executable": "[^"]*/bench/forksim_bench"|"executable": "bazel-bin/bench/forksim_bench"|'
+  exit "${PIPESTATUS[0]}"
 fi
 
 json=$(mktemp --suffix=.json)
