@@ -330,9 +330,8 @@ int64_t MarshalCopy(Task* current, const RegisterFile& regs,
       .stack = args.stack,
       .stack_size = args.stack_size,
       .tls = args.tls,
-      .set_tid = args.set_tid,
       .set_tid_size = args.set_tid_size,
-      .cgroup = args.cgroup,
+      .cgroup = static_cast<int32_t>(args.cgroup),
   };
   return 0;
 }
@@ -517,7 +516,6 @@ void BM_CopySketch(benchmark::State& state) {
           .stack = args.stack,
           .stack_size = args.stack_size,
           .tls = args.tls,
-          .set_tid = 0,
           .set_tid_size = 0,
           .cgroup = 0,
       };

@@ -101,7 +101,8 @@ struct SyscallSignature {
   Sysno sysno;
   uint32_t nr;
   std::string_view name;
-  std::string_view entry;  // e.g. "__x64_sys_clone" (syscall_64.tbl [5.2])
+  std::string_view entry;       // e.g. "__x64_sys_clone/ptregs" ([5.2] tables)
+  std::string_view entry_6_12;  // "__x64_sys_clone" ([6.12] tables)
   std::span<const SyscallParam> params;
 };
 

@@ -48,8 +48,12 @@ struct Pid;  // model/kernel/pid.h; only pointers here.
 inline constexpr uint32_t kORdonly = 0;
 inline constexpr uint32_t kOWronly = 01;
 inline constexpr uint32_t kORdwr = 02;
+inline constexpr uint32_t kOExcl = 0200;
 inline constexpr uint32_t kONonblock = 04000;
 inline constexpr uint32_t kOCloexec = 02000000;
+// A pidfd for one thread rather than its thread group: O_EXCL in f_flags
+// (include/uapi/linux/pidfd.h:13 [6.12]).
+inline constexpr uint32_t kPidfdThread = kOExcl;
 
 enum class FileKind : uint8_t { kRegular, kPipeRead, kPipeWrite, kPidfd };
 

@@ -6,7 +6,7 @@
 // path, shaped like the kernel's struct kernel_clone_args
 // (include/linux/sched/task.h:20-29 [5.3]). fork, vfork, legacy clone on
 // each ABI, the RFC's clone6 and kernel_thread each fill one and call
-// KernelClone() (kernel/fork.c:_do_fork() [5.2]); clone3 will too.
+// KernelClone() (kernel/fork.c:_do_fork() [5.2]), and so does clone3.
 //
 // [5.2] passed the same values to _do_fork() as separate arguments, with the
 // exit signal inside the flags, and the RFC passed a struct clone6_args; the
@@ -16,6 +16,8 @@
 #ifndef FORKSIM_SIM_KERNEL_CLONE_ARGS_H_
 #define FORKSIM_SIM_KERNEL_CLONE_ARGS_H_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace forksim {
@@ -31,10 +33,12 @@ struct KernelCloneArgs {
   uint64_t stack = 0;       // the new sp (kernel_thread: the function)
   uint64_t stack_size = 0;  // unused on x86 (kernel_thread: its argument)
   uint64_t tls = 0;
-  // [5.5] set_tid[set_tid_size] and [5.7] the cgroup fd: room for clone3.
-  uint64_t set_tid = 0;
-  uint64_t set_tid_size = 0;
-  uint64_t cgroup = 0;
+  // [5.5] clone3's set_tid array, copied in by the entry: set_tid[0] is
+  // the pid wanted in the innermost pid namespace, set_tid[1] in its
+  // parent, and so on (kernel/pid.c:alloc_pid() [6.12]).
+  std::array<int32_t, 32> set_tid{};  // MAX_PID_NS_LEVEL
+  size_t set_tid_size = 0;
+  int32_t cgroup = 0;  // [5.7] CLONE_INTO_CGROUP: a cgroup directory's fd
 
   // Entry facts that copy_process() of [5.2] and the RFC still tests:
   //
@@ -48,6 +52,9 @@ struct KernelCloneArgs {
   bool pidfd_in_args = false;
   int32_t pidfd_nr = 0;
   uint64_t clone6_uargs = 0;
+  // kernel_thread() [6.12] .kthread = 1: copy_process() gives it a struct
+  // kthread (S10a).
+  bool kthread = false;
 };
 
 }  // namespace forksim

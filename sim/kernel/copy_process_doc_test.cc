@@ -31,18 +31,27 @@ const std::string* RowFor(const std::vector<std::string>& rows,
   return nullptr;
 }
 
+// An id may have a row per era (5.2's and 6.12's tables): one of them must
+// name the function and the label.
+bool SomeRowCites(const std::vector<std::string>& rows, const StepCitation& c) {
+  const std::string start = "| " + std::string(c.id) + " |";
+  for (const std::string& row : rows) {
+    if (row.starts_with(start) &&
+        row.find("`" + std::string(c.function) + "`") != std::string::npos &&
+        row.find(std::string(c.label)) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 TEST(CopyProcessDocTest, EveryRecordedIdHasARowWithItsFunction) {
   const std::vector<std::string> rows = Rows();
   ASSERT_FALSE(CopyProcessCitations().empty());
   for (const StepCitation& c : CopyProcessCitations()) {
-    const std::string* row = RowFor(rows, c.id);
-    ASSERT_NE(row, nullptr) << c.id << " has no row";
-    EXPECT_NE(row->find("`" + std::string(c.function) + "`"), std::string::npos)
-        << c.id << "'s row does not name " << c.function << ": " << *row;
-    if (!c.label.empty()) {
-      EXPECT_NE(row->find(std::string(c.label)), std::string::npos)
-          << c.id << "'s row does not name " << c.label;
-    }
+    ASSERT_NE(RowFor(rows, c.id), nullptr) << c.id << " has no row";
+    EXPECT_TRUE(SomeRowCites(rows, c))
+        << "no row of " << c.id << " names " << c.function << " " << c.label;
   }
 }
 
@@ -53,6 +62,11 @@ TEST(CopyProcessDocTest, TheLadderAndTheUnwindAreComplete) {
   }
   for (int u = 1; u <= 21; ++u) {
     EXPECT_NE(RowFor(rows, "U" + std::to_string(u)), nullptr) << "U" << u;
+  }
+  for (const char* id : {"U0",  "U16a", "S10a", "S32a", "L1", "K1", "A1", "A2",
+                         "A3",  "A4",   "A5",   "A6",   "A7", "A8", "A9", "A10",
+                         "A11", "V1",   "V2",   "V3",   "V4", "V5"}) {
+    EXPECT_NE(RowFor(rows, id), nullptr) << id;
   }
   for (int s = 1; s <= 42; ++s) {
     if (s == 40 || s == 41) continue;  // one row, S40-S41

@@ -146,6 +146,17 @@ class KernelCore {
                     std::string_view field);
   SysStatus PutUser(Task* task, uint64_t addr, uint32_t size, uint64_t value,
                     std::string_view field);
+  // ScanUserForZero()
+  //
+  // A kernel loop over user memory that wants zeros: loads of `unit` bytes
+  // (1, 4 or 8) at unit-aligned addresses covering [addr, addr + len), each
+  // one counted as a get_user(), stopping at the first load that faults or
+  // holds a nonzero byte inside the range (bytes of a load outside it are
+  // masked, as check_zeroed_user() does). The trace gets one event for the
+  // loop, named `access` ("get_user x1"), with every byte loaded.
+  enum class Scan : uint8_t { kZero, kNonzero, kFault };
+  Scan ScanUserForZero(Task* task, uint64_t addr, uint64_t len, uint32_t unit,
+                       std::string_view access, std::string_view field);
   // Both return the number of bytes not copied.
   size_t CopyFromUser(Task* task, std::span<uint8_t> dst, uint64_t src,
                       std::string_view field);

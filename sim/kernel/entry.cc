@@ -31,6 +31,8 @@ void KernelCore::RegisterSyscalls() {
   // is past the end of the syscall table: do_syscall_64() dispatches
   // nothing and the -ENOSYS the entry put in ax stays (common.c [5.2]).
   if (profile_->has_clone6) set(Sysno::kClone6, SysClone6);
+  // clone3 is 435 from [5.3] on.
+  if (profile_->clone3 != Clone3Copy::kNone) set(Sysno::kClone3, SysClone3);
   set(Sysno::kExit, SysExit);
   set(Sysno::kExitGroup, SysExitGroup);
   set(Sysno::kWait4, SysWait4);
@@ -73,7 +75,7 @@ SyscallOutcome KernelCore::Syscall(Task* task) {
     e.kind = EventKind::kSyscall;
     e.nr = nr;
     if (decoded.ok()) {
-      e.function = decoded.value().signature->entry;
+      e.function = SyscallEntryName(*profile_, *decoded.value().signature);
       e.decoded = decoded.value();
     } else {
       e.function = "arch/x86/entry/common.c";

@@ -33,9 +33,21 @@ std::string_view EventKindName(EventKind kind) {
 }
 
 std::string HexBytes(const std::vector<uint8_t>& bytes) {
+  // A run of 16 or more equal bytes is written once, with its length: a
+  // clone3 tail of 4032 zeros is "(4032 x 00)".
+  constexpr size_t kLongRun = 16;
   std::string out;
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    absl::StrAppendFormat(&out, "%s%02x", i == 0 ? "" : " ", bytes[i]);
+  for (size_t i = 0; i < bytes.size();) {
+    size_t run = 1;
+    while (i + run < bytes.size() && bytes[i + run] == bytes[i]) ++run;
+    if (!out.empty()) out += " ";
+    if (run >= kLongRun) {
+      absl::StrAppendFormat(&out, "(%d x %02x)", run, bytes[i]);
+      i += run;
+    } else {
+      absl::StrAppendFormat(&out, "%02x", bytes[i]);
+      ++i;
+    }
   }
   return out;
 }

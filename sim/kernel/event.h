@@ -109,8 +109,8 @@ struct Event {
   std::optional<SyscallOutcome> result;
 
   // kRead, kWrite, kFault
-  std::string_view access;  // "get_user", "copy_from_user", ...
-  std::string field;        // what was accessed: "clone6_args.stack"
+  std::string access;  // "get_user", "copy_from_user", "get_user x24", ...
+  std::string field;   // what was accessed: "clone6_args.stack"
   uint64_t addr = 0;
   std::vector<uint8_t> bytes;  // what was read or written
 
@@ -125,7 +125,8 @@ struct Event {
 
 // HexBytes()
 //
-// "0a 00 00 00": the bytes of an access, as traces and JSON print them.
+// "0a 00 00 00": the bytes of an access, as traces and JSON print them; a
+// run of 16 or more equal bytes is "(24 x 00)".
 std::string HexBytes(const std::vector<uint8_t>& bytes);
 
 }  // namespace forksim

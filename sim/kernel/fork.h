@@ -4,11 +4,12 @@
 //
 // Private to sim/kernel: other packages use sim/kernel/kernel.h.
 //
-// Process creation, kernel/fork.c [5.2], [5.2-rc1] and the clone6 RFC:
-// copy_process() with its ladder, steps and unwind (the ids C1-C7a, S1-S42
-// and U1-U21 are defined in docs/copy-process.md), _do_fork(), and the
-// entries that fill a KernelCloneArgs for it: fork, vfork, legacy clone in
-// each ABI's argument order, the RFC's clone6 and kernel_thread.
+// Process creation, kernel/fork.c from [5.2-rc1] and the clone6 RFC to
+// [6.12]: copy_process() with its ladder, steps and unwind (the ids are
+// defined in docs/copy-process.md; the sequences are in copy_process.h),
+// _do_fork() / kernel_clone(), and the entries that fill a KernelCloneArgs
+// for it: fork, vfork, legacy clone in each ABI's argument order, the RFC's
+// clone6, clone3 (clone3.cc) and kernel_thread.
 
 #ifndef FORKSIM_SIM_KERNEL_FORK_H_
 #define FORKSIM_SIM_KERNEL_FORK_H_
@@ -21,28 +22,48 @@
 #include "model/kernel/task.h"
 #include "sim/kernel/clone_args.h"
 #include "sim/kernel/outcome.h"
+#include "sim/kernel/profile.h"
 #include "sim/kernel/syscall_entry.h"
 
 namespace forksim {
 
 class KernelCore;
 
+// A rung of a check ladder: a test that returns at once, with nothing to
+// undo. Entries and copy_process() check in the kernel's order; the first
+// rung that fails decides the errno.
+struct LadderRung {
+  std::string_view id;      // "C3", "A2" (docs/copy-process.md)
+  std::string_view reason;  // why the kernel refuses, in one sentence
+  Errno error;
+};
+
+// CheckRung()
+//
+// Records the rung as a check of `function` when tracing; its errno if it
+// `fails`.
+SysStatus CheckRung(KernelCore& k, Task* current, std::string_view function,
+                    const LadderRung& rung, bool fails);
+
 // CopyProcess()
 //
-// kernel/fork.c:copy_process() [5.2] (lines 1742-2285): the pre-check
-// ladder, the resource steps and, on failure, the unwind labels in
-// fall-through order. Returns the new task, linked and runnable but not yet
-// started. `trace` is the ptrace event _do_fork() chose (0 for none).
+// kernel/fork.c:copy_process(): the pre-check ladder, the resource steps
+// and, on failure, the unwind labels in fall-through order, in the order
+// of the profile's era ([5.2] lines 1742-2285, [6.12] lines 2118-2676).
+// Returns the new task, linked and runnable but not yet started. `trace`
+// is the ptrace event _do_fork() chose (0 for none).
 SysResult<Task*> CopyProcess(KernelCore& k, Task* current,
                              KernelCloneArgs& args, int trace);
 
 // KernelClone()
 //
 // kernel/fork.c:_do_fork() [5.2] (lines 2321-2390; the RFC's
-// _do_clone_common(), 5.10's kernel_clone()): the ptrace event,
-// copy_process(), pid_vnr(), CLONE_PARENT_SETTID (its fault ignored),
-// wake_up_new_task(). Returns the child's pid as the caller sees it; with
-// CLONE_VFORK the caller is blocked in wait_for_vfork_done() instead.
+// _do_clone_common(), [6.12]'s kernel_clone(), lines 2745-2830): [6.12]
+// first refuses CLONE_PIDFD with CLONE_PARENT_SETTID at one address; then
+// the ptrace event, copy_process(), pid_vnr(), CLONE_PARENT_SETTID (its
+// fault ignored), wake_up_new_task(). Returns the child's pid as the caller
+// sees it; with CLONE_VFORK the caller is blocked in wait_for_vfork_done()
+// instead.
 SyscallOutcome KernelClone(KernelCore& k, Task* current, KernelCloneArgs& args);
 
 // EntryEpilogue()
@@ -60,14 +81,22 @@ SyscallOutcome EntryEpilogue(KernelCore& k, Task* current,
 // kernel/fork.c:SYSCALL_DEFINE5(clone) [5.2] (lines 2435-2461) and
 // arch/x86/ia32/sys_ia32.c:COMPAT_SYSCALL_DEFINE5(x86_clone) [5.2], in the
 // ABI's argument order. On x86-64 the flags are the whole unsigned long:
-// bits 32-63 reach copy_process() and are never tested.
-KernelCloneArgs LegacyCloneArgs(Abi abi, const DecodedSyscall& d);
+// bits 32-63 reach copy_process() (where 5.2 never tests them) unless the
+// profile keeps lower_32_bits() of them [6.12].
+KernelCloneArgs LegacyCloneArgs(const KernelProfile& profile, Abi abi,
+                                const DecodedSyscall& d);
 
 // The RFC's SYSCALL_DEFINE6(clone6) up to _do_clone_common(): flags2..flags5
 // and CLONE_DETACHED (EINVAL), then the reads of struct clone6_args that the
 // flags ask for, in order, stopping at the first fault (EFAULT). The stack
 // is always read.
 SysResult<KernelCloneArgs> Clone6Args(KernelCore& k, Task* current,
+                                      const DecodedSyscall& d);
+
+// kernel/fork.c:SYSCALL_DEFINE2(clone3) up to _do_fork() / kernel_clone()
+// (clone3.cc): copy_clone_args_from_user() and clone3_args_valid() in the
+// profile's version, each rung recorded.
+SysResult<KernelCloneArgs> Clone3Args(KernelCore& k, Task* current,
                                       const DecodedSyscall& d);
 
 // KernelThread()
@@ -86,6 +115,8 @@ struct StepCitation {
   std::string_view label;     // "signal_pending", "bad_fork_free", or ""
 };
 std::span<const StepCitation> CopyProcessCitations();
+// The clone3 entry's rungs (clone3.cc), part of CopyProcessCitations().
+std::span<const StepCitation> Clone3Citations();
 
 }  // namespace forksim
 

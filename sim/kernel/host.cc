@@ -205,7 +205,10 @@ SysResult<KernelCloneArgs> Kernel::CloneArgsFromRegisters(
   FORKSIM_ASSIGN_OR_RETURN(const DecodedSyscall d, DecodeSyscall(regs));
   switch (d.signature->sysno) {
     case Sysno::kClone:
-      return LegacyCloneArgs(regs.abi(), d);
+      return LegacyCloneArgs(core_->profile(), regs.abi(), d);
+    case Sysno::kClone3:
+      if (core_->profile().clone3 == Clone3Copy::kNone) return Errno::kENOSYS;
+      return Clone3Args(*core_, task, d);
     case Sysno::kClone6:
       if (!core_->profile().has_clone6) return Errno::kENOSYS;
       return Clone6Args(*core_, task, d);

@@ -10,6 +10,7 @@
 // (sim/kernel/outcome.h): a value or an errno, blocked, or exited.
 //
 //   fork.cc   fork, vfork, clone (per ABI order), clone6 (the RFC)
+//   clone3.cc clone3 ([5.3] and [6.12])
 //   exit.cc   exit, exit_group
 //   wait.cc   wait4, waitid
 //   exec.cc   execve
@@ -31,6 +32,7 @@ SyscallOutcome SysFork(KernelCore& k, Task* current, const DecodedSyscall& d);
 SyscallOutcome SysVfork(KernelCore& k, Task* current, const DecodedSyscall& d);
 SyscallOutcome SysClone(KernelCore& k, Task* current, const DecodedSyscall& d);
 SyscallOutcome SysClone6(KernelCore& k, Task* current, const DecodedSyscall& d);
+SyscallOutcome SysClone3(KernelCore& k, Task* current, const DecodedSyscall& d);
 SyscallOutcome SysExit(KernelCore& k, Task* current, const DecodedSyscall& d);
 SyscallOutcome SysExitGroup(KernelCore& k, Task* current,
                             const DecodedSyscall& d);

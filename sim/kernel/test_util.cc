@@ -1,6 +1,7 @@
 #include "sim/kernel/test_util.h"
 
 #include "gtest/gtest.h"
+#include "model/abi/layout.h"
 #include "model/kernel/cred.h"
 #include "model/kernel/invariants.h"
 
@@ -147,6 +148,16 @@ bool HasNote(Sim& s, std::string_view function, std::string_view text) {
     }
   }
   return false;
+}
+
+void PutCloneArgs(
+    Task* t, uint64_t addr,
+    std::initializer_list<std::pair<std::string_view, uint64_t>> fields) {
+  StructValue v(LayoutFor(StructId::kCloneArgsVer2, t->abi));
+  for (const auto& [name, value] : fields) {
+    ASSERT_TRUE(v.Set(name, value)) << name;
+  }
+  ASSERT_TRUE(t->mm->memory->Poke(addr, EncodeStruct(v)).ok());
 }
 
 }  // namespace forksim

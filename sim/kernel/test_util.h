@@ -38,6 +38,18 @@ inline bool ReadsReservedParentTid(const KernelProfile& p) {
 inline bool SkipsReservedParentTid(const KernelProfile& p) {
   return !p.reserved_parent_tid_read;
 }
+inline bool HasClone3(const KernelProfile& p) {
+  return p.clone3 != Clone3Copy::kNone;
+}
+inline bool LacksClone3(const KernelProfile& p) {
+  return p.clone3 == Clone3Copy::kNone;
+}
+inline bool ReadsClone3TailByteByByte(const KernelProfile& p) {
+  return p.clone3 == Clone3Copy::kTailByteByByte;
+}
+inline bool CopiesClone3Struct(const KernelProfile& p) {
+  return p.clone3 == Clone3Copy::kCopyStructFromUser;
+}
 std::vector<const KernelProfile*> ProfilesWhere(
     bool (*has)(const KernelProfile&));
 const KernelProfile& FirstProfileWhere(bool (*has)(const KernelProfile&));
@@ -113,6 +125,12 @@ SyscallOutcome Waitid(Sim& s, Task* t, uint64_t which, int64_t upid,
 
 // exit(code), which must not return.
 void Exit(Sim& s, Task* t, int code);
+
+// Writes a struct clone_args (the 88-byte layout; fields not named are 0)
+// at `addr` in `t`'s memory.
+void PutCloneArgs(
+    Task* t, uint64_t addr,
+    std::initializer_list<std::pair<std::string_view, uint64_t>> fields);
 
 // Sets a signal's action directly (a test's shortcut past do_sigaction()).
 void SetHandler(Task* t, int sig, uint64_t handler, uint64_t flags = 0);

@@ -16,7 +16,7 @@ void KernelCore::RecordAccess(EventKind kind, const Task* task,
                               std::span<const uint8_t> bytes) {
   Event e;
   e.kind = kind;
-  e.access = access;
+  e.access = std::string(access);
   e.field = std::string(field);
   e.addr = addr;
   e.value = static_cast<int64_t>(size);
@@ -54,6 +54,46 @@ SysStatus KernelCore::PutUser(Task* task, uint64_t addr, uint32_t size,
                  "put_user", field, addr, size, bytes);
   }
   return status;
+}
+
+KernelCore::Scan KernelCore::ScanUserForZero(Task* task, uint64_t addr,
+                                             uint64_t len, uint32_t unit,
+                                             std::string_view access,
+                                             std::string_view field) {
+  const uint64_t first = addr & ~static_cast<uint64_t>(unit - 1);
+  const uint64_t end = addr + len;
+  std::vector<uint8_t> loaded;
+  Scan result = Scan::kZero;
+  uint64_t loads = 0;
+  for (uint64_t at = first; at < end; at += unit) {
+    uint64_t value = 0;
+    ++loads;
+    if (task->mm == nullptr ||
+        !task->mm->memory->GetUser(at, unit, &value).ok()) {
+      result = Scan::kFault;
+      break;
+    }
+    const size_t before = loaded.size();
+    loaded.resize(before + unit);
+    StoreLittleEndian(loaded.data() + before, unit, value);
+    bool nonzero = false;
+    for (uint32_t i = 0; i < unit; ++i) {
+      const uint64_t byte_addr = at + i;
+      if (byte_addr >= addr && byte_addr < end && loaded[before + i] != 0) {
+        nonzero = true;
+      }
+    }
+    if (nonzero) {
+      result = Scan::kNonzero;
+      break;
+    }
+  }
+  if (tracing_) {
+    RecordAccess(result == Scan::kFault ? EventKind::kFault : EventKind::kRead,
+                 task, absl::StrFormat("%s x%d", access, loads), field, first,
+                 loaded.size(), loaded);
+  }
+  return result;
 }
 
 size_t KernelCore::CopyFromUser(Task* task, std::span<uint8_t> dst,

@@ -45,6 +45,8 @@ std::string_view CanonicalParam(std::string_view syscall,
           {{"clone", "child_tid"}, "child_tidptr"},
           {{"clone", "ctid"}, "child_tidptr"},
           {{"clone6", "args"}, "uargs"},
+          {{"clone3", "args"}, "uargs"},
+          {{"clone3", "cl_args"}, "uargs"},
           {{"wait4", "pid"}, "upid"},
           {{"wait4", "wstatus"}, "stat_addr"},
           {{"wait4", "rusage"}, "ru"},
@@ -60,7 +62,7 @@ std::string_view CanonicalParam(std::string_view syscall,
 
 bool IsForkFamily(std::string_view name) {
   return name == "fork" || name == "vfork" || name == "clone" ||
-         name == "clone6";
+         name == "clone3" || name == "clone6";
 }
 
 // The newest task whose parent is `parent` (or its parent, for
@@ -573,7 +575,7 @@ void ScenarioRun::ExecSyscall(const Statement& st) {
   const std::string text =
       call.decoded ? FormatSyscall(abi, *call.decoded,
                                    after != nullptr ? after->mm : nullptr,
-                                   !out.blocked())
+                                   out.blocked() ? nullptr : &out)
                    : absl::StrFormat("syscall_%#x()", call.nr);
   const std::string line =
       prefix + text +

@@ -1,10 +1,12 @@
 #include "sim/scenario/scenario.h"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <set>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "model/abi/abi.h"
 #include "model/abi/layout.h"
 #include "model/errno.h"
@@ -12,6 +14,17 @@
 
 namespace forksim {
 namespace {
+
+// "5.2-rc1, 5.2-rc1+clone6, 5.2, 5.3 or 6.12", from the profile table.
+std::string ProfileNames(std::string_view last_separator) {
+  std::string out;
+  const std::span<const KernelProfile> all = AllProfiles();
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i > 0) out += i + 1 == all.size() ? last_separator : ", ";
+    out += all[i].name;
+  }
+  return out;
+}
 
 constexpr std::string_view kMemoryTypes[] = {"u8", "u16", "u32", "u64", "s32"};
 constexpr std::string_view kShareable[] = {
@@ -63,6 +76,19 @@ bool IsKnownSyscall(std::string_view name) {
     }
   }
   return false;
+}
+
+// "close, getpid, clone, ...": every name of the tables, each once.
+std::string KnownSyscallNames() {
+  std::vector<std::string> names;
+  for (Abi abi : kAllAbis) {
+    for (const SyscallSignature& sig : AbiInfoFor(abi).syscalls) {
+      if (std::find(names.begin(), names.end(), sig.name) == names.end()) {
+        names.push_back(std::string(sig.name));
+      }
+    }
+  }
+  return absl::StrJoin(names, ", ");
 }
 
 // A parse failure; the message is already recorded.
@@ -283,9 +309,8 @@ class Parser {
           const int col = c.col();
           std::string word = c.Word("a profile or ABI name, or ']'", "]");
           if (!ProfileFromName(word) && !AbiFromName(word)) {
-            c.FailAt(col,
-                     "expected a profile (5.2-rc1, 5.2-rc1+clone6, 5.2) "
-                     "or an ABI (x86_64, ia32, i386)");
+            c.FailAt(col, "expected a profile (" + ProfileNames(", ") +
+                              ") or an ABI (x86_64, ia32, i386)");
           }
           st.only.push_back(std::move(word));
         }
@@ -320,7 +345,7 @@ class Parser {
         const int wcol = c.col();
         std::string name = c.Word(word == "profiles" ? "a profile" : "an ABI");
         if (word == "profiles" && !ProfileFromName(name)) {
-          c.FailAt(wcol, "expected a profile: 5.2-rc1, 5.2-rc1+clone6 or 5.2");
+          c.FailAt(wcol, "expected a profile: " + ProfileNames(" or "));
         }
         if (word == "abis" && !AbiFromName(name)) {
           c.FailAt(wcol, "expected an ABI: x86_64, ia32 or i386");
@@ -422,11 +447,8 @@ class Parser {
       ParseExpect(c, st);
     } else if (c.Peek() == '(') {
       if (!IsKnownSyscall(word)) {
-        c.FailAt(
-            col,
-            "expected a syscall forksim knows (fork, vfork, clone, clone6, "
-            "exit, exit_group, wait4, waitid, getpid, gettid, getppid, "
-            "close, execve)");
+        c.FailAt(col, "expected a syscall forksim knows (" +
+                          KnownSyscallNames() + ")");
       }
       st.kind = K::kSyscall;
       st.name = word;

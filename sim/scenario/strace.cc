@@ -1,11 +1,14 @@
 #include "sim/scenario/strace.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "model/abi/layout.h"
 #include "model/kernel/constants.h"
 #include "model/kernel/names.h"
@@ -49,13 +52,16 @@ std::string UserDesc(Abi abi, const Mm* mm, uint64_t addr) {
   auto bytes = mm->memory->Peek(addr, layout.size);
   if (!bytes.ok()) return Pointer(addr);
   const StructValue v = DecodeStruct(layout, *bytes);
+  // strace's print_user_desc(): base_addr and limit zero-padded to eight
+  // characters with "0x" ("%#0*x" of width 8), entry_number signed.
   return absl::StrFormat(
-      "{entry_number=%d, base_addr=%#010x, limit=%#07x, seg_32bit=%d, "
+      "{entry_number=%d, base_addr=%#08x, limit=%#08x, seg_32bit=%d, "
       "contents=%d, read_exec_only=%d, limit_in_pages=%d, "
       "seg_not_present=%d, useable=%d}",
-      *v.Get("entry_number"), *v.Get("base_addr"), *v.Get("limit"),
-      *v.Get("seg_32bit"), *v.Get("contents"), *v.Get("read_exec_only"),
-      *v.Get("limit_in_pages"), *v.Get("seg_not_present"), *v.Get("useable"));
+      static_cast<int32_t>(*v.Get("entry_number")), *v.Get("base_addr"),
+      *v.Get("limit"), *v.Get("seg_32bit"), *v.Get("contents"),
+      *v.Get("read_exec_only"), *v.Get("limit_in_pages"),
+      *v.Get("seg_not_present"), *v.Get("useable"));
 }
 
 std::string FormatClone(Abi abi, const DecodedSyscall& d, const Mm* mm,
@@ -122,11 +128,141 @@ std::string FormatClone6(Abi abi, const DecodedSyscall& d, const Mm* mm,
                          d.arg(5));
 }
 
+// strace's clone3 flags (src/clone.c, printflags_ex() over clone_flags and
+// clone3_flags): the names in table order, so CLONE_NEWTIME comes after
+// CLONE_IO; CLONE_DETACHED and the CSIGNAL bits have no name here.
+std::string Clone3Flags(uint64_t flags) {
+  if (flags == 0) return "0";
+  std::string out;
+  uint64_t rest = flags;
+  auto take = [&](uint64_t bit, std::string_view name) {
+    if ((rest & bit) == 0) return;
+    if (!out.empty()) out += "|";
+    out += name;
+    rest &= ~bit;
+  };
+  for (const NamedValue& f : kCloneFlagNames) {
+    if (f.value != kCloneDetached) take(f.value, f.name);
+  }
+  take(kCloneNewtime, "CLONE_NEWTIME");
+  take(kCloneClearSighand, "CLONE_CLEAR_SIGHAND");
+  take(kCloneIntoCgroup, "CLONE_INTO_CGROUP");
+  if (rest == 0) return out;
+  if (out.empty()) return absl::StrFormat("%#x /* CLONE_??? */", rest);
+  return absl::StrFormat("%s|%#x", out, rest);
+}
+
+// strace's clone3 exit_signal: a name for 1-64 (SIGRTMIN for 32), else the
+// whole u64 in decimal.
+std::string Clone3Signal(uint64_t sig) {
+  if (sig == 0) return "0";
+  if (sig == static_cast<uint64_t>(kSigrtmin)) return "SIGRTMIN";
+  if (sig <= static_cast<uint64_t>(kNsig)) {
+    return SignalName(static_cast<int>(sig));
+  }
+  return absl::StrFormat("%u", sig);
+}
+
+// set_tid: an int array when 1-32 elements are readable; else the pointer;
+// an element that cannot be read ends the array with its address.
+std::string SetTidArray(const Mm* mm, uint64_t addr, uint64_t size) {
+  if (addr == 0 || size == 0 || size > 32 || mm == nullptr) {
+    return Pointer(addr);
+  }
+  std::string out = "[";
+  for (uint64_t i = 0; i < size; ++i) {
+    std::optional<uint64_t> v = ReadInt(mm, addr + 4 * i, 4);
+    if (!v) {
+      if (i == 0) return Pointer(addr);
+      return out + absl::StrFormat(", ... /* %#x */]", addr + 4 * i);
+    }
+    absl::StrAppendFormat(&out, "%s%d", i == 0 ? "" : ", ",
+                          static_cast<int32_t>(*v));
+  }
+  return out + "]";
+}
+
+// strace 6.1's SYS_FUNC(clone3) (src/clone.c): the struct as read on entry,
+// at most 88 bytes, the pointer alone if fewer than 64 can be read; the
+// fields a flag asks for; a nonzero tail past 88 as hex; on success the
+// values written, re-read: ` => {pidfd=[3], parent_tid=[5]}`; the size last.
+std::string FormatClone3(Abi abi, const DecodedSyscall& d, const Mm* mm,
+                         const SyscallOutcome* outcome) {
+  const uint64_t uargs = d.arg(0);
+  const uint64_t size = d.arg(1);
+  const uint64_t fetch = std::min<uint64_t>(size, 88);
+  std::optional<std::vector<uint8_t>> bytes;
+  if (fetch >= 64 && mm != nullptr) {
+    if (auto b = mm->memory->Peek(uargs, fetch); b.ok()) bytes = *std::move(b);
+  }
+  if (!bytes) {
+    return absl::StrFormat("clone3(%s, %u)", Pointer(uargs), size);
+  }
+  bytes->resize(88, 0);  // the fields past `size` count as 0
+  const StructValue v =
+      DecodeStruct(LayoutFor(StructId::kCloneArgsVer2, abi), *bytes);
+  const uint64_t flags = *v.Get("flags");
+  std::string out = "{flags=" + Clone3Flags(flags);
+  if (flags & kClonePidfd) out += ", pidfd=" + Pointer(*v.Get("pidfd"));
+  if (flags & (kCloneChildSettid | kCloneChildCleartid)) {
+    out += ", child_tid=" + Pointer(*v.Get("child_tid"));
+  }
+  if (flags & kCloneParentSettid) {
+    out += ", parent_tid=" + Pointer(*v.Get("parent_tid"));
+  }
+  absl::StrAppendFormat(&out, ", exit_signal=%s, stack=%s, stack_size=%#x",
+                        Clone3Signal(*v.Get("exit_signal")),
+                        Pointer(*v.Get("stack")), *v.Get("stack_size"));
+  if (flags & kCloneSettls) {
+    out += ", tls=" + (AbiInfoFor(abi).tls_kind == TlsKind::kUserDesc
+                           ? UserDesc(abi, mm, *v.Get("tls"))
+                           : Pointer(*v.Get("tls")));
+  }
+  const uint64_t set_tid = *v.Get("set_tid");
+  const uint64_t set_tid_size = *v.Get("set_tid_size");
+  if (set_tid != 0 || set_tid_size != 0) {
+    absl::StrAppendFormat(&out, ", set_tid=%s, set_tid_size=%u",
+                          SetTidArray(mm, set_tid, set_tid_size), set_tid_size);
+  }
+  if (fetch > 80 && (*v.Get("cgroup") != 0 || (flags & kCloneIntoCgroup))) {
+    absl::StrAppendFormat(&out, ", cgroup=%u", *v.Get("cgroup"));
+  }
+  if (size > 88) {
+    const uint64_t len = std::min<uint64_t>(size, kPageSize) - 88;
+    auto tail = mm->memory->Peek(uargs + 88, len);
+    if (!tail.ok()) {
+      out += ", ???";
+    } else if (std::any_of(tail->begin(), tail->end(),
+                           [](uint8_t b) { return b != 0; })) {
+      absl::StrAppendFormat(&out, ", /* bytes 88..%u */ \"", 88 + len - 1);
+      for (size_t i = 0; i < std::min<size_t>(tail->size(), 32); ++i) {
+        absl::StrAppendFormat(&out, "\\x%02x", (*tail)[i]);
+      }
+      out += tail->size() > 32 ? "\"..." : "\"";
+    }
+  }
+  out += "}";
+  if (outcome != nullptr && outcome->returned() && outcome->ok() &&
+      (flags & (kClonePidfd | kCloneParentSettid))) {
+    std::vector<std::string> wrote;
+    if (flags & kClonePidfd) {
+      wrote.push_back("pidfd=" + OutInt(mm, *v.Get("pidfd")));
+    }
+    if (flags & kCloneParentSettid) {
+      wrote.push_back("parent_tid=" + OutInt(mm, *v.Get("parent_tid")));
+    }
+    out += " => {" + absl::StrJoin(wrote, ", ") + "}";
+  }
+  return absl::StrFormat("clone3(%s, %u)", out, size);
+}
+
 }  // namespace
 
 std::string FormatSyscall(Abi abi, const DecodedSyscall& d, const Mm* memory,
-                          bool exited) {
+                          const SyscallOutcome* outcome) {
+  const bool exited = outcome != nullptr;
   const std::string_view name = d.signature->name;
+  if (name == "clone3") return FormatClone3(abi, d, memory, outcome);
   if (name == "clone") return FormatClone(abi, d, memory, exited);
   if (name == "clone6") return FormatClone6(abi, d, memory, exited);
   std::string out = std::string(name) + "(";
@@ -155,8 +291,7 @@ std::string FormatResult(const std::string& call,
 }
 
 std::string FormatAccess(const Event& e) {
-  std::string bytes;
-  for (uint8_t b : e.bytes) absl::StrAppendFormat(&bytes, " %02x", b);
+  const std::string bytes = e.bytes.empty() ? "" : " " + HexBytes(e.bytes);
   const char* what = e.kind == EventKind::kRead    ? "read "
                      : e.kind == EventKind::kWrite ? "write"
                                                    : "fault";

@@ -6,8 +6,11 @@
 // src/clone.c): `clone(child_stack=NULL, flags=CLONE_VM|SIGCHLD,
 // parent_tid=[N]) = N`,
 // argument names per ABI, `-1 EINVAL (Invalid argument)`, the result at
-// column 40 for short lines, and a clone6 line in the same spirit:
-// `clone6({stack=NULL, ...} => {pidfd=[3]}, SIGCHLD, 0, 0, 0, 0) = N`.
+// column 40 for short lines; clone3 as strace 6.1 prints it:
+// `clone3({flags=CLONE_PIDFD, pidfd=0x10000, exit_signal=SIGCHLD,
+// stack=NULL, stack_size=0} => {pidfd=[3]}, 88) = 4`; and a clone6 line in
+// the same spirit: `clone6({stack=NULL, ...} => {pidfd=[3]}, SIGCHLD, 0, 0,
+// 0, 0) = N`.
 
 #ifndef FORKSIM_SIM_SCENARIO_STRACE_H_
 #define FORKSIM_SIM_SCENARIO_STRACE_H_
@@ -23,10 +26,11 @@
 namespace forksim {
 
 // The call part, before the result: `name(args...)`. `memory` is the
-// caller's mm (for structs and out-values), or nullptr; `exited` says whether
-// out-values may be shown (they are read after the call).
+// caller's mm (for structs and out-values), or nullptr; `outcome` is what
+// the call returned, or nullptr while it has not (out-values are read after
+// the call, as strace reads them).
 std::string FormatSyscall(Abi abi, const DecodedSyscall& d, const Mm* memory,
-                          bool exited);
+                          const SyscallOutcome* outcome);
 
 // ` = N`, ` = -1 EINVAL (Invalid argument)`, ` = ?` for a call that does not
 // return; padded so that '=' stands at column 40 when the call is short.

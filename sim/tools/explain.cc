@@ -8,6 +8,7 @@
 #include "model/abi/abi.h"
 #include "model/abi/registers.h"
 #include "model/kernel/names.h"
+#include "sim/kernel/profile.h"
 
 namespace forksim {
 namespace {
@@ -160,6 +161,14 @@ void WriteOutcomeJson(JsonWriter& json, const SyscallOutcome& o) {
   if (o.returned()) json.Key("result").Int(o.ReturnValue());
 }
 
+// The entry point as the run's kernel names it.
+std::string_view EntryName(const RunResult& run, const DecodedSyscall& d) {
+  const std::optional<const KernelProfile*> profile =
+      ProfileFromName(run.profile);
+  return profile ? SyscallEntryName(**profile, *d.signature)
+                 : d.signature->entry;
+}
+
 }  // namespace
 
 std::vector<std::string> ExplainText(const RunResult& run, bool with_versions) {
@@ -177,7 +186,7 @@ std::vector<std::string> ExplainText(const RunResult& run, bool with_versions) {
       const DecodedSyscall& d = *call.decoded;
       out.push_back(absl::StrFormat("  entry   task %d (%s) enters %s: %s = %d",
                                     call.tid.value, info.name,
-                                    d.signature->entry, nr_reg, call.nr));
+                                    EntryName(run, d), nr_reg, call.nr));
       for (size_t i = 0; i < d.signature->params.size(); ++i) {
         const SyscallParam& param = d.signature->params[i];
         out.push_back(
@@ -311,7 +320,7 @@ std::vector<std::string> ExplainJson(const RunResult& run) {
         .Key("tid")
         .Int(call.tid.value)
         .Key("entry")
-        .String(call.decoded ? call.decoded->signature->entry : "")
+        .String(call.decoded ? EntryName(run, *call.decoded) : "")
         .Key("nr_reg")
         .String(RegName(call.abi, info.nr_reg))
         .Key("nr")

@@ -1,0 +1,521 @@
+// clone3's entry on the profiles that have it ([5.3] and [6.12]), on all
+// three ABIs: the copy of struct clone_args (A1-A11), its validation
+// (V1-V5) and what reaches kernel_clone(); and the PIDFD/PARENT_SETTID
+// rules of each era (L1, K1). Each test names the rung or the kernel
+// function it checks (docs/copy-process.md).
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "model/abi/layout.h"
+#include "model/kernel/fdtable.h"
+#include "sim/kernel/fork.h"
+#include "sim/kernel/test_util.h"
+
+namespace forksim {
+namespace {
+
+constexpr uint64_t kArgs = kBuf + 0x1000;  // struct clone_args
+constexpr uint64_t kOut = kBuf + 0x2000;   // ints the kernel writes
+
+SyscallOutcome Clone3(Sim& s, Task* t, uint64_t size, uint64_t at = kArgs) {
+  return s.Invoke(t, Sysno::kClone3, {at, size});
+}
+
+// The entry's copy and checks alone, nothing created.
+SysResult<KernelCloneArgs> Clone3ArgsOnly(Sim& s, Task* t, uint64_t size) {
+  RegisterFile regs(t->abi);
+  const AbiInfo& info = AbiInfoFor(t->abi);
+  regs.Set(info.nr_reg, FindSyscall(t->abi, Sysno::kClone3)->nr);
+  regs.Set(info.arg_regs[0], kArgs);
+  regs.Set(info.arg_regs[1], size);
+  return Clone3Args(s.kernel(), t, DecodeSyscall(regs).value());
+}
+
+// The check events of the last call, as "A2:EINVAL" or "A1:ok".
+std::vector<std::string> Checks(Sim& s) {
+  std::vector<std::string> out;
+  for (const Event& e : s.kernel().events()) {
+    if (e.kind != EventKind::kCheck) continue;
+    out.push_back(
+        std::string(e.step) + ":" +
+        (e.error == Errno{} ? "ok" : std::string(ErrnoName(e.error))));
+  }
+  return out;
+}
+
+// --- which profiles have it ---
+
+TEST(Clone3Test, EnosysWhereTheProfileHasNoClone3) {
+  for (const KernelProfile* profile : ProfilesWhere(LacksClone3)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      PutCloneArgs(p, kArgs, {{"exit_signal", kSigchld}});
+      EXPECT_THAT(Clone3(s, p, 64), ReturnsErrno(Errno::kENOSYS))
+          << profile->name << "/" << AbiName(abi);
+    }
+  }
+}
+
+TEST(Clone3Test, AForkLikeCallReturnsTheChild) {
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      PutCloneArgs(p, kArgs, {{"exit_signal", kSigchld}});
+      const SyscallOutcome pid = Clone3(s, p, 64);
+      ASSERT_GT(pid.value(), 0) << profile->name << "/" << AbiName(abi);
+      Task* child = s.TaskByTid(pid);
+      EXPECT_EQ(child->real_parent, p);
+      EXPECT_EQ(child->exit_signal, kSigchld);
+      s.ExpectClean();
+    }
+  }
+}
+
+// --- A1-A5: the size and the bytes past the kernel's struct ---
+
+TEST(Clone3Test, SizeBoundaries) {
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      PutCloneArgs(p, kArgs, {{"exit_signal", kSigchld}});
+      const std::string where =
+          std::string(profile->name) + "/" + std::string(AbiName(abi));
+      EXPECT_THAT(Clone3(s, p, 0), ReturnsErrno(Errno::kEINVAL)) << where;
+      EXPECT_THAT(Clone3(s, p, 63), ReturnsErrno(Errno::kEINVAL)) << where;
+      EXPECT_GT(Clone3(s, p, 64).value(), 0) << where;
+      EXPECT_GT(Clone3(s, p, 80).value(), 0) << where;
+      EXPECT_GT(Clone3(s, p, 88).value(), 0) << where;
+      EXPECT_GT(Clone3(s, p, 4096).value(), 0) << where;  // a zero tail
+      // A1 comes before anything is read: even a NULL struct is E2BIG.
+      EXPECT_THAT(Clone3(s, p, 4097), ReturnsErrno(Errno::kE2BIG)) << where;
+      EXPECT_THAT(Clone3(s, p, 4097, 0), ReturnsErrno(Errno::kE2BIG)) << where;
+      EXPECT_THAT(Clone3(s, p, 64, 0), ReturnsErrno(Errno::kEFAULT)) << where;
+      s.ExpectClean();
+    }
+  }
+}
+
+TEST(Clone3Test, ANonzeroByteTheKernelDoesNotKnowIsE2big) {
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    Sim s(*profile);
+    Task* p = s.NewProcess();
+    PutCloneArgs(p, kArgs, {{"exit_signal", kSigchld}});
+    const uint64_t ksize = profile->clone_args_size;
+    // The first byte the kernel does not know, and the last of a page.
+    s.Write(p, kArgs + ksize, 1, 1);
+    EXPECT_THAT(Clone3(s, p, ksize + 1), ReturnsErrno(Errno::kE2BIG))
+        << profile->name;
+    EXPECT_GT(Clone3(s, p, ksize).value(), 0) << profile->name;
+    s.Write(p, kArgs + ksize, 1, 0);
+    s.Write(p, kArgs + 4095, 1, 0x80);
+    EXPECT_THAT(Clone3(s, p, 4096), ReturnsErrno(Errno::kE2BIG));
+    EXPECT_GT(Clone3(s, p, 4095).value(), 0) << profile->name;
+    s.ExpectClean();
+  }
+}
+
+TEST(Clone3Test, On53TheFieldsOf55And57AreUnknownBytes) {
+  // 5.3's struct ends at tls: a set_tid_size of 1 is a nonzero byte past it.
+  for (const KernelProfile* profile :
+       ProfilesWhere(ReadsClone3TailByteByByte)) {
+    Sim s(*profile);
+    Task* p = s.NewProcess();
+    PutCloneArgs(p, kArgs, {{"exit_signal", kSigchld}, {"set_tid_size", 1}});
+    EXPECT_THAT(Clone3(s, p, 80), ReturnsErrno(Errno::kE2BIG));
+    EXPECT_THAT(Checks(s), testing::Contains("A4:E2BIG"));
+  }
+}
+
+TEST(Clone3Test, TheTailIsReadInOrderSoTheFirstOfFaultAndNonzeroDecides) {
+  // The struct ends a page before an unmapped one: a nonzero byte before
+  // the hole is E2BIG; a hole before any nonzero byte is EFAULT.
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      const uint64_t at = kBuf + kBufPages * kPageSize - 128;  // 128 mapped
+      PutCloneArgs(p, at, {{"exit_signal", kSigchld}});
+      const std::string where =
+          std::string(profile->name) + "/" + std::string(AbiName(abi));
+      EXPECT_THAT(Clone3(s, p, 256, at), ReturnsErrno(Errno::kEFAULT)) << where;
+      s.Write(p, at + 120, 1, 7);
+      EXPECT_THAT(Clone3(s, p, 256, at), ReturnsErrno(Errno::kE2BIG)) << where;
+      s.ExpectClean();
+    }
+  }
+}
+
+TEST(Clone3Test, The53TailIsOneGetUserPerByteAnd612ReadsWords) {
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      PutCloneArgs(p, kArgs, {{"exit_signal", kSigchld}});
+      UserMemory& memory = *p->mm->memory;
+      memory.ResetStats();
+      ASSERT_TRUE(Clone3ArgsOnly(s, p, 4096).ok());
+      const uint64_t tail = 4096 - profile->clone_args_size;
+      const uint64_t word = AbiInfoFor(abi).kernel_long_bits / 8;
+      // 5.3: a get_user() per byte, then one copy; 6.12: a word at a time.
+      const uint64_t expected = profile->clone3 == Clone3Copy::kTailByteByByte
+                                    ? tail + 1
+                                    : tail / word + 1;
+      EXPECT_EQ(memory.stats().ops, expected)
+          << profile->name << "/" << AbiName(abi);
+    }
+  }
+}
+
+TEST(Clone3Test, The53EntryChecksTheWholeRangeFirst) {
+  // A3 [5.3]: access_ok(uargs, size) before a byte is read; 6.12 has no A3
+  // and faults in the copy instead (A5): both EFAULT, the ladder differs.
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    Sim s(*profile);
+    Task* p = s.NewProcess();
+    const uint64_t near_top = AbiInfoFor(Abi::kX86_64).user_addr_limit - 64;
+    EXPECT_THAT(Clone3(s, p, 128, near_top), ReturnsErrno(Errno::kEFAULT));
+    const std::vector<std::string> checks = Checks(s);
+    if (profile->clone3 == Clone3Copy::kTailByteByByte) {
+      EXPECT_THAT(checks, testing::Contains("A3:EFAULT"));
+    } else {
+      EXPECT_THAT(checks, testing::Contains("A4:EFAULT"));
+    }
+  }
+}
+
+// --- A6-A11 [6.12]: set_tid and cgroup ---
+
+TEST(Clone3Test, SetTidAndCgroupChecksInOrder) {
+  for (const KernelProfile* profile : ProfilesWhere(CopiesClone3Struct)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      auto call =
+          [&](std::initializer_list<std::pair<std::string_view, uint64_t>>
+                  fields,
+              uint64_t size = 88) {
+            PutCloneArgs(p, kArgs, fields);
+            return Clone3(s, p, size);
+          };
+      EXPECT_THAT(call({{"set_tid", kOut}, {"set_tid_size", 33}}),
+                  ReturnsErrno(Errno::kEINVAL));
+      EXPECT_EQ(Checks(s).back(), "A6:EINVAL");
+      EXPECT_THAT(call({{"set_tid_size", 1}}), ReturnsErrno(Errno::kEINVAL));
+      EXPECT_EQ(Checks(s).back(), "A7:EINVAL");
+      EXPECT_THAT(call({{"set_tid", kOut}}), ReturnsErrno(Errno::kEINVAL));
+      EXPECT_EQ(Checks(s).back(), "A8:EINVAL");
+      // exit_signal (A9) is checked before the array is copied (A11): an
+      // unreadable array with a bad signal is EINVAL, not EFAULT.
+      EXPECT_THAT(call({{"set_tid", kUnmapped},
+                        {"set_tid_size", 1},
+                        {"exit_signal", 65}}),
+                  ReturnsErrno(Errno::kEINVAL));
+      EXPECT_EQ(Checks(s).back(), "A9:EINVAL");
+      EXPECT_THAT(call({{"set_tid", kUnmapped}, {"set_tid_size", 1}}),
+                  ReturnsErrno(Errno::kEFAULT));
+      EXPECT_EQ(Checks(s).back(), "A11:EFAULT");
+      EXPECT_THAT(
+          call({{"flags", kCloneIntoCgroup}, {"cgroup", 0x80000000ull}}),
+          ReturnsErrno(Errno::kEINVAL));
+      EXPECT_EQ(Checks(s).back(), "A10:EINVAL");
+      EXPECT_THAT(call({{"flags", kCloneIntoCgroup}}, 80),
+                  ReturnsErrno(Errno::kEINVAL));
+      EXPECT_EQ(Checks(s).back(), "A10:EINVAL");
+      // Without the flag the field is not looked at.
+      EXPECT_GT(
+          call({{"cgroup", 0x80000000ull}, {"exit_signal", kSigchld}}).value(),
+          0);
+      // The copy comes before the checks of clone3_args_valid(): bad flags
+      // with an unreadable array are EFAULT.
+      EXPECT_THAT(call({{"flags", 1ull << 34},
+                        {"set_tid", kUnmapped},
+                        {"set_tid_size", 1}}),
+                  ReturnsErrno(Errno::kEFAULT));
+      s.ExpectClean();
+    }
+  }
+}
+
+TEST(Clone3Test, ExitSignalIsValidated) {
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    Sim s(*profile);
+    Task* p = s.NewProcess();
+    for (uint64_t sig : {65ull, 0x111ull, 0x100000011ull}) {
+      PutCloneArgs(p, kArgs, {{"exit_signal", sig}});
+      EXPECT_THAT(Clone3(s, p, 64), ReturnsErrno(Errno::kEINVAL)) << sig;
+    }
+    for (uint64_t sig : {0ull, 1ull, 64ull}) {
+      PutCloneArgs(p, kArgs, {{"exit_signal", sig}});
+      const SyscallOutcome pid = Clone3(s, p, 64);
+      ASSERT_GT(pid.value(), 0) << sig;
+      EXPECT_EQ(s.TaskByTid(pid)->exit_signal, static_cast<int>(sig));
+    }
+  }
+}
+
+// --- V1-V5: clone3_args_valid() ---
+
+TEST(Clone3Test, ArgsValidRungs) {
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      const std::string where =
+          std::string(profile->name) + "/" + std::string(AbiName(abi));
+      auto call = [&](uint64_t flags, uint64_t exit_signal = 0) {
+        PutCloneArgs(p, kArgs,
+                     {{"flags", flags}, {"exit_signal", exit_signal}});
+        return Clone3(s, p, 64);
+      };
+      const uint64_t thread = kCloneThread | kCloneSighand | kCloneVm;
+      EXPECT_THAT(call(1ull << 34), ReturnsErrno(Errno::kEINVAL)) << where;
+      EXPECT_EQ(Checks(s).back(), "V1:EINVAL") << where;
+      EXPECT_THAT(call(kCloneDetached), ReturnsErrno(Errno::kEINVAL)) << where;
+      EXPECT_EQ(Checks(s).back(), "V2:EINVAL") << where;
+      EXPECT_THAT(call(kSigchld), ReturnsErrno(Errno::kEINVAL)) << where;
+      EXPECT_EQ(Checks(s).back(), "V2:EINVAL") << where;
+      EXPECT_THAT(call(thread, kSigchld), ReturnsErrno(Errno::kEINVAL))
+          << where;
+      EXPECT_EQ(Checks(s).back(), "V4:EINVAL") << where;
+      EXPECT_THAT(call(kCloneParent, kSigchld), ReturnsErrno(Errno::kEINVAL))
+          << where;
+      // CLONE_CLEAR_SIGHAND: unknown to 5.3 (V1), refused with SIGHAND on
+      // 6.12 (V3).
+      EXPECT_THAT(call(kCloneClearSighand | thread),
+                  ReturnsErrno(Errno::kEINVAL))
+          << where;
+      EXPECT_EQ(Checks(s).back(),
+                profile->clear_sighand ? "V3:EINVAL" : "V1:EINVAL")
+          << where;
+      // CLONE_NEWTIME is a CSIGNAL bit: V2 on 5.3; allowed on 6.12 (as root).
+      if (profile->time_namespaces) {
+        EXPECT_GT(call(kCloneNewtime, kSigchld).value(), 0) << where;
+      } else {
+        EXPECT_THAT(call(kCloneNewtime, kSigchld), ReturnsErrno(Errno::kEINVAL))
+            << where;
+      }
+      EXPECT_GT(call(thread).value(), 0) << where;
+      s.ExpectClean();
+    }
+  }
+}
+
+TEST(Clone3Test, TheStackRule) {
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      const std::string where =
+          std::string(profile->name) + "/" + std::string(AbiName(abi));
+      auto call = [&](uint64_t stack, uint64_t size) {
+        PutCloneArgs(p, kArgs,
+                     {{"stack", stack},
+                      {"stack_size", size},
+                      {"exit_signal", kSigchld}});
+        return Clone3(s, p, 64);
+      };
+      if (!profile->clone3_stack_check) {
+        // 5.3.0: the stack is the new sp as given; stack_size is unused.
+        const SyscallOutcome pid = call(kStack, 0);
+        ASSERT_GT(pid.value(), 0) << where;
+        EXPECT_EQ(s.TaskByTid(pid)->regs.Get(Reg::kSp), kStack) << where;
+        EXPECT_GT(call(0, 0x1000).value(), 0) << where;
+        continue;
+      }
+      EXPECT_THAT(call(kStack, 0), ReturnsErrno(Errno::kEINVAL)) << where;
+      EXPECT_EQ(Checks(s).back(), "V5:EINVAL") << where;
+      EXPECT_THAT(call(0, 0x1000), ReturnsErrno(Errno::kEINVAL)) << where;
+      const SyscallOutcome pid = call(kStack, 0x1000);
+      ASSERT_GT(pid.value(), 0) << where;
+      // stack += stack_size: the child starts at the top.
+      EXPECT_EQ(s.TaskByTid(pid)->regs.Get(Reg::kSp), kStack + 0x1000) << where;
+      // A range past the user address limit.
+      const uint64_t limit = AbiInfoFor(abi).user_addr_limit;
+      EXPECT_THAT(call(limit - 0x1000, 0x1001), ReturnsErrno(Errno::kEINVAL))
+          << where;
+      s.ExpectClean();
+    }
+  }
+}
+
+TEST(Clone3Test, On612AStackEndingAtTaskSizeMaxIsOnePastUserPtrMax) {
+  // v6.12.0's USER_PTR_MAX is TASK_SIZE_MAX - 1 (fixed by 573f45a9f9a4,
+  // v6.13 and 6.12.2): a 64-bit kernel refuses a stack ending at
+  // TASK_SIZE_MAX; a 32-bit kernel's access_ok() allows it.
+  for (const KernelProfile* profile : ProfilesWhere(CopiesClone3Struct)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      const uint64_t limit = AbiInfoFor(abi).user_addr_limit;
+      PutCloneArgs(p, kArgs,
+                   {{"stack", limit - 0x2000},
+                    {"stack_size", 0x2000},
+                    {"exit_signal", kSigchld}});
+      const SyscallOutcome at_limit = Clone3(s, p, 64);
+      PutCloneArgs(p, kArgs,
+                   {{"stack", limit - 0x2000},
+                    {"stack_size", 0x1fff},
+                    {"exit_signal", kSigchld}});
+      const SyscallOutcome below = Clone3(s, p, 64);
+      EXPECT_GT(below.value(), 0) << AbiName(abi);
+      if (AbiInfoFor(abi).kernel_long_bits == 64) {
+        EXPECT_THAT(at_limit, ReturnsErrno(Errno::kEINVAL)) << AbiName(abi);
+      } else {
+        EXPECT_GT(at_limit.value(), 0) << AbiName(abi);
+      }
+    }
+  }
+}
+
+TEST(Clone3Test, A32BitKernelKeepsTheLowHalfOfEachPointer) {
+  // u64_to_user_ptr() on i386: the upper half of pidfd is dropped, so the
+  // number lands at the low address; a 64-bit kernel sees an address past
+  // the user range and the put_user() faults (EFAULT from S27).
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    for (Abi abi : kAllAbis) {
+      Sim s(*profile, abi);
+      Task* p = s.NewProcess();
+      PutCloneArgs(p, kArgs,
+                   {{"flags", kClonePidfd},
+                    {"pidfd", (1ull << 32) | kOut},
+                    {"exit_signal", kSigchld}});
+      s.Write(p, kOut, 4, 0xffffffff);
+      const SyscallOutcome r = Clone3(s, p, 64);
+      if (AbiInfoFor(abi).kernel_long_bits == 32) {
+        ASSERT_GT(r.value(), 0) << profile->name;
+        EXPECT_EQ(s.Read(p, kOut, 4), 3u) << profile->name;
+      } else {
+        EXPECT_THAT(r, ReturnsErrno(Errno::kEFAULT))
+            << profile->name << "/" << AbiName(abi);
+        EXPECT_EQ(s.Read(p, kOut, 4), 0xffffffffu);
+      }
+      s.ExpectClean();
+    }
+  }
+}
+
+// --- CLONE_PIDFD with CLONE_PARENT_SETTID: L1 [5.3], K1 [6.12] ---
+
+TEST(PidfdParentTidTest, LegacyCloneRefusesBothOnEveryProfile) {
+  // C7 [5.2], L1 [5.3], K1 [6.12]: legacy clone has one address for both.
+  for (const KernelProfile& profile : AllProfiles()) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    EXPECT_THAT(
+        Clone(s, p, kClonePidfd | kCloneParentSettid | kSigchld, 0, kOut),
+        ReturnsErrno(Errno::kEINVAL))
+        << profile.name;
+    const std::string rung = Checks(s).back();
+    switch (profile.pidfd_parent_tid_check) {
+      case PidfdParentTidCheck::kCopyProcess:
+        EXPECT_EQ(rung, "C7:EINVAL") << profile.name;
+        break;
+      case PidfdParentTidCheck::kLegacyEntries:
+        EXPECT_EQ(rung, "L1:EINVAL") << profile.name;
+        break;
+      case PidfdParentTidCheck::kSameAddress:
+        EXPECT_EQ(rung, "K1:EINVAL") << profile.name;
+        break;
+    }
+  }
+}
+
+TEST(PidfdParentTidTest, Clone3AtOneAddress) {
+  // 5.3: no check; the pidfd number is written (S27), then the pid over it
+  // (_do_fork()'s PARENT_SETTID). 6.12: K1 refuses one address.
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    Sim s(*profile);
+    Task* p = s.NewProcess();
+    PutCloneArgs(p, kArgs,
+                 {{"flags", kClonePidfd | kCloneParentSettid},
+                  {"pidfd", kOut},
+                  {"parent_tid", kOut},
+                  {"exit_signal", kSigchld}});
+    const SyscallOutcome r = Clone3(s, p, 64);
+    if (profile->pidfd_parent_tid_check == PidfdParentTidCheck::kSameAddress) {
+      EXPECT_THAT(r, ReturnsErrno(Errno::kEINVAL));
+      EXPECT_EQ(FdLookup(*p->files, 3), nullptr);
+      continue;
+    }
+    ASSERT_GT(r.value(), 0);
+    EXPECT_EQ(s.Read(p, kOut, 4), static_cast<uint64_t>(r.value()));
+    std::vector<uint64_t> writes;
+    for (const Event& e : s.kernel().events()) {
+      if (e.kind == EventKind::kWrite && e.addr == kOut) {
+        writes.push_back(LoadLittleEndian(e.bytes.data(), 4));
+      }
+    }
+    EXPECT_THAT(writes, testing::ElementsAre(3u, r.value()));
+    ASSERT_NE(FdLookup(*p->files, 3), nullptr);  // the pidfd lives on
+    s.ExpectClean();
+  }
+}
+
+TEST(PidfdParentTidTest, Clone3AtTwoAddressesWritesBoth) {
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    Sim s(*profile);
+    Task* p = s.NewProcess();
+    PutCloneArgs(p, kArgs,
+                 {{"flags", kClonePidfd | kCloneParentSettid},
+                  {"pidfd", kOut},
+                  {"parent_tid", kOut + 4},
+                  {"exit_signal", kSigchld}});
+    const SyscallOutcome r = Clone3(s, p, 64);
+    ASSERT_GT(r.value(), 0) << profile->name;
+    EXPECT_EQ(s.Read(p, kOut, 4), 3u);
+    EXPECT_EQ(s.Read(p, kOut + 4, 4), static_cast<uint64_t>(r.value()));
+    s.ExpectClean();
+  }
+}
+
+// --- CLONE_PIDFD with CLONE_THREAD [6.9] ---
+
+TEST(PidfdThreadTest, AThreadsPidfdCarriesPidfdThread) {
+  for (const KernelProfile& profile : AllProfiles()) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    const SyscallOutcome r = Clone(
+        s, p, kClonePidfd | kCloneThread | kCloneSighand | kCloneVm, 0, kOut);
+    if (!profile.pidfd_thread) {
+      EXPECT_THAT(r, ReturnsErrno(Errno::kEINVAL)) << profile.name;
+      continue;
+    }
+    ASSERT_GT(r.value(), 0) << profile.name;
+    File* pidfd = FdLookup(*p->files, 3);
+    ASSERT_NE(pidfd, nullptr);
+    EXPECT_EQ(pidfd->f_flags, kORdwr | kPidfdThread);
+    EXPECT_EQ(s.Read(p, kOut, 4), 3u);
+    // A process's pidfd has no PIDFD_THREAD.
+    const SyscallOutcome q = Clone(s, p, kClonePidfd | kSigchld, 0, kOut);
+    ASSERT_GT(q.value(), 0);
+    EXPECT_EQ(FdLookup(*p->files, 4)->f_flags, kORdwr);
+    s.ExpectClean();
+  }
+}
+
+// --- legacy clone's flags above bit 31 ---
+
+TEST(LegacyFlagsTest, Lower32BitsWhereTheProfileCutsThem) {
+  for (const KernelProfile& profile : AllProfiles()) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    RegisterFile regs = p->regs;
+    const AbiInfo& info = AbiInfoFor(Abi::kX86_64);
+    regs.Set(info.nr_reg, 56);
+    regs.Set(info.arg_regs[0], kCloneClearSighand | kSigchld);
+    const DecodedSyscall d = DecodeSyscall(regs).value();
+    const KernelCloneArgs args = LegacyCloneArgs(profile, Abi::kX86_64, d);
+    EXPECT_EQ(args.flags,
+              profile.legacy_flags_lower_32 ? 0 : kCloneClearSighand)
+        << profile.name;
+    EXPECT_EQ(args.exit_signal, kSigchld);
+  }
+}
+
+}  // namespace
+}  // namespace forksim
