@@ -110,11 +110,18 @@ inline constexpr uint32_t kPfKthread = 0x00200000;
 // signal->flags (include/linux/sched/signal.h:252 [5.2]).
 inline constexpr uint32_t kSignalUnkillable = 0x00000040;
 
-// Capabilities (include/uapi/linux/capability.h [5.2]; CAP_LAST_CAP is 37).
+// Capabilities (include/uapi/linux/capability.h [5.2]; CAP_LAST_CAP is 37
+// there, CAP_AUDIT_READ; [6.12] adds CAP_PERFMON, CAP_BPF and
+// CAP_CHECKPOINT_RESTORE, and CAP_LAST_CAP is 40). A machine's full set is
+// CapFullSet() of its kernel's CAP_LAST_CAP.
 inline constexpr int kCapSysAdmin = 21;
 inline constexpr int kCapSysResource = 24;
 inline constexpr int kCapLastCap = 37;
-inline constexpr uint64_t kCapFullSet = (uint64_t{1} << (kCapLastCap + 1)) - 1;
+inline constexpr int kCapCheckpointRestore = 40;  // [5.9]
+inline constexpr uint64_t CapFullSet(int last_cap) {
+  return (uint64_t{1} << (last_cap + 1)) - 1;
+}
+inline constexpr uint64_t kCapFullSet = CapFullSet(kCapLastCap);
 
 // Resource limits (include/uapi/asm-generic/resource.h).
 inline constexpr int kRlimitNproc = 6;

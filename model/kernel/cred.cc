@@ -192,9 +192,9 @@ SysStatus CreateUserNs(Machine& m, Cred* cred, bool chrooted) {
     // set_cred_user_ns() (kernel/user_namespace.c:41-57): full capabilities
     // in the new namespace, none inheritable or ambient.
     cred->caps = CapSets{.inheritable = 0,
-                         .permitted = kCapFullSet,
-                         .effective = kCapFullSet,
-                         .bset = kCapFullSet,
+                         .permitted = m.cap_full_set(),
+                         .effective = m.cap_full_set(),
+                         .bset = m.cap_full_set(),
                          .ambient = 0};
     cred->user_ns = ns;
     return SysOk();

@@ -120,9 +120,14 @@ std::string DumpMachine(const Machine& m) {
   }
   for (const NsProxy* p : m.nsproxies) {
     absl::StrAppendFormat(
-        &out, "nsproxy#%d refs=%d %d,%d,%d,%d,%d,%d\n", p->serial, p->refcount,
+        &out, "nsproxy#%d refs=%d %d,%d,%d,%d,%d,%d", p->serial, p->refcount,
         SerialOf(p->mnt), SerialOf(p->uts), SerialOf(p->ipc),
         SerialOf(p->pid_for_children), SerialOf(p->cgroup), SerialOf(p->net));
+    if (p->time != nullptr) {  // a kernel with time namespaces
+      absl::StrAppendFormat(&out, ",%d,%d", SerialOf(p->time),
+                            SerialOf(p->time_for_children));
+    }
+    out += "\n";
   }
   for (const SignalStruct* s : m.signals) {
     absl::StrAppendFormat(

@@ -38,6 +38,15 @@ class Idr {
     return found;
   }
 
+  // idr_alloc(idr, ptr, start, end) (lib/idr.c:idr_alloc()): the lowest
+  // free id in [start, end - 1]; the cursor does not move. ENOSPC if none.
+  SysResult<int> Alloc(T* ptr, int start, int end) {
+    const int found = LowestFree(start, end > 0 ? end - 1 : INT_MAX);
+    if (found < 0) return Errno::kENOSPC;
+    entries_[found] = ptr;
+    return found;
+  }
+
   // idr_replace(): the id must be present.
   void Replace(int id, T* ptr) { entries_.at(id) = ptr; }
   void Remove(int id) { entries_.erase(id); }

@@ -74,6 +74,10 @@ class Checker {
       for (const Namespace* ns : {p->mnt, p->uts, p->ipc, p->cgroup, p->net}) {
         namespaces_.Add(ns);
       }
+      if (p->time != nullptr) {  // kernels with time namespaces
+        namespaces_.Add(p->time);
+        namespaces_.Add(p->time_for_children);
+      }
       pid_ns_.Add(p->pid_for_children);
     }
     for (const Pid* pid : m_.pids) {
@@ -332,8 +336,8 @@ class Checker {
     for (const Namespace* ns : m_.namespaces) {
       if (!ns->charged) continue;
       constexpr UcountType kTypes[] = {
-          kUcountMntNamespaces, kUcountUtsNamespaces, kUcountIpcNamespaces,
-          kUcountCgroupNamespaces, kUcountNetNamespaces};
+          kUcountMntNamespaces,    kUcountUtsNamespaces, kUcountIpcNamespaces,
+          kUcountCgroupNamespaces, kUcountNetNamespaces, kUcountTimeNamespaces};
       charge(ns->user_ns, ns->ucount_uid, kTypes[static_cast<int>(ns->type)]);
     }
     for (const UserNamespace* ns : m_.user_namespaces) {

@@ -34,8 +34,8 @@ std::array<Rlimit, kRlimNlimits> InitRlimits(int max_threads) {
 }  // namespace
 
 std::string_view UcountName(UcountType type) {
-  constexpr std::string_view kNames[] = {"user", "pid", "uts",   "ipc",
-                                         "net",  "mnt", "cgroup"};
+  constexpr std::string_view kNames[] = {"user", "pid", "uts",    "ipc",
+                                         "net",  "mnt", "cgroup", "time"};
   return kNames[type];
 }
 
@@ -43,7 +43,10 @@ uint64_t KernelThreadSize(Abi abi) {
   return AbiInfoFor(abi).kernel_long_bits == 64 ? 16 * 1024 : 8 * 1024;
 }
 
-Machine::Machine(const MachineConfig& config) : abi_(config.abi) {
+Machine::Machine(const MachineConfig& config)
+    : abi_(config.abi),
+      cap_full_set_(CapFullSet(config.cap_last_cap)),
+      time_namespaces_(config.time_namespaces) {
   const AbiInfo& info = abi_info();
   // kernel/pid.c:pid_idr_init() [5.2].
   sysctls.pid_max_max = info.pid_max_limit;
@@ -106,6 +109,11 @@ void Machine::BootTasks() {
   init_nsproxy->pid_for_children = init_pid_ns;  // its first reference
   init_nsproxy->cgroup = init_ns(NsType::kCgroup);
   init_nsproxy->net = init_ns(NsType::kNet);
+  if (time_namespaces_) {  // init_time_ns, for the task and its children
+    init_nsproxy->time = init_ns(NsType::kTime);
+    init_nsproxy->time_for_children = init_nsproxy->time;
+    GetNamespace(init_nsproxy->time);
+  }
 
   // init_struct_pid: number 0 in init_pid_ns, never in its idr.
   init_struct_pid = pids.Create();
@@ -115,9 +123,9 @@ void Machine::BootTasks() {
   // init_cred: root with every capability.
   Cred* init_cred = creds.Create();
   init_cred->caps = CapSets{.inheritable = 0,
-                            .permitted = kCapFullSet,
-                            .effective = kCapFullSet,
-                            .bset = kCapFullSet,
+                            .permitted = cap_full_set_,
+                            .effective = cap_full_set_,
+                            .bset = cap_full_set_,
                             .ambient = 0};
   init_cred->user = AllocUid(*this, 0).value();
   init_cred->user_ns = init_user_ns;

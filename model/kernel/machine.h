@@ -40,6 +40,10 @@ struct MachineConfig {
   uint64_t totalram_bytes = uint64_t{2} << 30;
   // num_possible_cpus(), which pid_idr_init() uses (kernel/pid.c:459-463).
   int possible_cpus = 2;
+  // The kernel's CAP_LAST_CAP: root's capabilities are bits 0 to this.
+  int cap_last_cap = kCapLastCap;
+  // Time namespaces [5.6]: init_time_ns in the init nsproxy.
+  bool time_namespaces = false;
 };
 
 // Writable sysctls. The ucount limits (user.max_*_namespaces) live in
@@ -63,6 +67,9 @@ class Machine {
 
   Abi abi() const { return abi_; }
   const AbiInfo& abi_info() const { return AbiInfoFor(abi_); }
+  // Every capability this kernel knows: init's, and a new user namespace's.
+  uint64_t cap_full_set() const { return cap_full_set_; }
+  bool has_time_namespaces() const { return time_namespaces_; }
 
   // --- sysctls (proc_dointvec_minmax ranges; EINVAL outside them) ---
   SysStatus SetPidMax(int64_t value);      // [pid_max_min, PID_MAX_LIMIT]
@@ -120,6 +127,8 @@ class Machine {
   void BootTasks();
 
   Abi abi_;
+  uint64_t cap_full_set_;
+  bool time_namespaces_;
   FdTableEnv fd_env_;
 };
 

@@ -29,6 +29,9 @@ constexpr NsTypeInfo kNsTypes[] = {
      "kernel/cgroup/namespace.c:alloc_cgroup_ns() kzalloc"},
     {NsType::kNet, "net", kUcountNetNamespaces,
      "net/core/net_namespace.c:net_alloc() kmem_cache_zalloc"},
+    // kernel/time/namespace.c:clone_time_ns() [6.12], lines 80-115.
+    {NsType::kTime, "time", kUcountTimeNamespaces,
+     "kernel/time/namespace.c:clone_time_ns() kmalloc"},
 };
 
 const NsTypeInfo& InfoFor(NsType type) {
@@ -91,29 +94,31 @@ void PutNamespace(Machine& m, Namespace* ns) {
   PutUserNs(m, user_ns);
 }
 
-SysStatus CopyNamespaces(Machine& m, const Task* current, Task* p,
-                         uint64_t clone_flags) {
-  const Cred* current_cred = current->cred;
-  // kernel/nsproxy.c:copy_namespaces() [5.2].
-  NsProxy* old = p->nsproxy;
-  UserNamespace* user_ns = p->cred->user_ns;
-  if ((clone_flags & kCloneNewNamespaceFlags) == 0) {
-    Registry<NsProxy>::Get(old);
-    return SysOk();
-  }
-  if (!NsCapable(current_cred, user_ns, kCapSysAdmin)) return Errno::kEPERM;
-  // "CLONE_NEWIPC must detach from the undolist": the two cannot combine.
-  if ((clone_flags & (kCloneNewipc | kCloneSysvsem)) ==
-      (kCloneNewipc | kCloneSysvsem)) {
-    return Errno::kEINVAL;
-  }
+namespace {
 
-  // create_new_namespaces() (kernel/nsproxy.c:60-128 [5.2]).
+// timens_on_fork() (kernel/time/namespace.c:326-340 [6.12]): the nsproxy's
+// task enters its time_ns_for_children.
+void TimensOnFork(Machine& m, NsProxy* nsproxy) {
+  if (nsproxy->time == nsproxy->time_for_children) return;
+  GetNamespace(nsproxy->time_for_children);
+  PutNamespace(m, nsproxy->time);
+  nsproxy->time = nsproxy->time_for_children;
+}
+
+// create_new_namespaces() (kernel/nsproxy.c:60-128 [5.2], :87-149 [6.12]):
+// a new nsproxy whose namespaces are new where `clone_flags` asks and the
+// old ones (a reference each) elsewhere.
+SysResult<NsProxy*> CreateNewNamespaces(Machine& m, const Task* current,
+                                        uint64_t clone_flags, NsProxy* old,
+                                        UserNamespace* user_ns) {
   FORKSIM_TRY(
       m.faults.Check("kernel/nsproxy.c:create_nsproxy()", Errno::kENOMEM));
-  const uint32_t kuid = current_cred->euid;
+  const uint32_t kuid = current->cred->euid;
   NsProxy staged;  // filled in kernel order; unwound in reverse
-  auto unwind = [&](Errno error) -> SysStatus {
+  auto unwind = [&](Errno error) -> Errno {
+    if (staged.time_for_children != nullptr) {
+      PutNamespace(m, staged.time_for_children);
+    }
     if (staged.net != nullptr) PutNamespace(m, staged.net);
     if (staged.cgroup != nullptr) PutNamespace(m, staged.cgroup);
     if (staged.pid_for_children != nullptr) {
@@ -152,12 +157,67 @@ SysStatus CopyNamespaces(Machine& m, const Task* current, Task* p,
         Step{NsType::kNet, kCloneNewnet, &NsProxy::net}}) {
     if (SysStatus s = copy_generic(step); !s.ok()) return unwind(s.error());
   }
+  if (m.has_time_namespaces()) {
+    // copy_time_ns() for the children; the task's own time_ns is shared.
+    if (SysStatus s = copy_generic(
+            Step{NsType::kTime, kCloneNewtime, &NsProxy::time_for_children});
+        !s.ok()) {
+      return unwind(s.error());
+    }
+    staged.time = old->time;
+    GetNamespace(staged.time);
+  }
   NsProxy* nsproxy = m.nsproxies.Create();
   const uint64_t serial = nsproxy->serial;
   *nsproxy = staged;
   nsproxy->serial = serial;
   nsproxy->refcount = 1;
+  return nsproxy;
+}
+
+}  // namespace
+
+SysStatus CopyNamespaces(Machine& m, const Task* current, Task* p,
+                         uint64_t clone_flags) {
+  // kernel/nsproxy.c:copy_namespaces() [5.2] (lines 134-167), [6.12] (lines
+  // 151-188).
+  NsProxy* old = p->nsproxy;
+  UserNamespace* user_ns = p->cred->user_ns;
+  if ((clone_flags & kCloneNewNamespaceFlags) == 0) {
+    // [6.12]: a child that would change time namespace needs its own.
+    if ((clone_flags & kCloneVm) || old->time_for_children == old->time) {
+      Registry<NsProxy>::Get(old);
+      return SysOk();
+    }
+  } else if (!NsCapable(current->cred, user_ns, kCapSysAdmin)) {
+    return Errno::kEPERM;
+  }
+  // "CLONE_NEWIPC must detach from the undolist": the two cannot combine.
+  if ((clone_flags & (kCloneNewipc | kCloneSysvsem)) ==
+      (kCloneNewipc | kCloneSysvsem)) {
+    return Errno::kEINVAL;
+  }
+  FORKSIM_ASSIGN_OR_RETURN(
+      NsProxy * nsproxy,
+      CreateNewNamespaces(m, current, clone_flags, old, user_ns));
+  if (m.has_time_namespaces() && !(clone_flags & kCloneVm)) {
+    TimensOnFork(m, nsproxy);
+  }
   p->nsproxy = nsproxy;
+  return SysOk();
+}
+
+SysStatus ExecTaskNamespaces(Machine& m, Task* task) {
+  NsProxy* old = task->nsproxy;
+  if (!m.has_time_namespaces() || old->time_for_children == old->time) {
+    return SysOk();
+  }
+  FORKSIM_ASSIGN_OR_RETURN(
+      NsProxy * nsproxy,
+      CreateNewNamespaces(m, task, 0, old, task->cred->user_ns));
+  TimensOnFork(m, nsproxy);
+  task->nsproxy = nsproxy;  // switch_task_namespaces()
+  PutNsProxy(m, old);
   return SysOk();
 }
 
@@ -172,6 +232,10 @@ void PutNsProxy(Machine& m, NsProxy* nsproxy) {
   PutPidNs(m, copy.pid_for_children);
   PutNamespace(m, copy.cgroup);
   PutNamespace(m, copy.net);
+  if (copy.time != nullptr) {
+    PutNamespace(m, copy.time);
+    PutNamespace(m, copy.time_for_children);
+  }
 }
 
 void ExitTaskNamespaces(Machine& m, Task* task) {

@@ -18,9 +18,11 @@ namespace forksim {
 class Machine;
 
 // The clone flags that ask for a new namespace in copy_namespaces().
+// CLONE_NEWTIME [6.12] shares its bit with CSIGNAL: it reaches
+// copy_process() only through clone3 on a kernel with time namespaces.
 inline constexpr uint64_t kCloneNewNamespaceFlags =
     kCloneNewns | kCloneNewuts | kCloneNewipc | kCloneNewpid | kCloneNewnet |
-    kCloneNewcgroup;
+    kCloneNewcgroup | kCloneNewtime;
 
 // CopyNamespaces()
 //
@@ -34,8 +36,21 @@ inline constexpr uint64_t kCloneNewNamespaceFlags =
 //   - CLONE_NEWIPC with CLONE_SYSVSEM: EINVAL (after the EPERM check);
 //   - create_new_namespaces(): a new nsproxy, then mnt, uts, ipc, pid,
 //     cgroup, net, each new or shared; a failure unwinds in reverse.
+// With time namespaces ([6.12] kernel/nsproxy.c:151-188): CLONE_NEWTIME
+// makes a new time_ns_for_children (after net), and a child without
+// CLONE_VM enters its time_ns_for_children (timens_on_fork()); that is
+// also why a parent whose children's time namespace differs from its own
+// gives a non-CLONE_VM child a new nsproxy, without the CAP_SYS_ADMIN check.
 SysStatus CopyNamespaces(Machine& m, const Task* current, Task* p,
                          uint64_t clone_flags);
+
+// ExecTaskNamespaces()
+//
+// kernel/nsproxy.c:exec_task_namespaces() [6.12] (lines 259-274): an exec
+// enters the task's time_ns_for_children, with a new nsproxy when it is not
+// the task's time namespace already. Nothing on kernels without time
+// namespaces. ENOMEM if the nsproxy cannot be allocated.
+SysStatus ExecTaskNamespaces(Machine& m, Task* task);
 
 // exit_task_namespaces() / put_nsproxy(): drop the task's nsproxy.
 void ExitTaskNamespaces(Machine& m, Task* task);

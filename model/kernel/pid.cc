@@ -7,7 +7,54 @@
 
 namespace forksim {
 
-SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns) {
+namespace {
+
+// checkpoint_restore_ns_capable() (include/linux/capability.h [6.12]).
+bool CheckpointRestoreNsCapable(const Cred* cred, const UserNamespace* ns) {
+  return cred != nullptr && (NsCapable(cred, ns, kCapSysAdmin) ||
+                             NsCapable(cred, ns, kCapCheckpointRestore));
+}
+
+// The set_tid checks of one level ([6.12] lines 196-210).
+SysStatus CheckSetTid(const Machine& m, const PidNamespace* tmp, int tid,
+                      const Cred* cred) {
+  if (tid < 1 || tid >= m.sysctls.pid_max) return Errno::kEINVAL;
+  // "Also fail if a PID != 1 is requested and no PID 1 exists."
+  if (tid != 1 && tmp->child_reaper == nullptr) return Errno::kEINVAL;
+  if (!CheckpointRestoreNsCapable(cred, tmp->user_ns)) return Errno::kEPERM;
+  return SysOk();
+}
+
+// One level's number: the set_tid one exactly (taken: EEXIST), or the
+// next one cyclically (exhausted: EAGAIN, not ENOSPC).
+SysResult<int> AllocLevel(Machine& m, PidNamespace* tmp, int tid) {
+  if (tid != 0) {
+    // idr_preload() can fail to get a radix-tree node: -ENOMEM.
+    FORKSIM_TRY(m.faults.Check("lib/idr.c:idr_alloc() node", Errno::kENOMEM));
+    SysResult<int> nr = tmp->idr.Alloc(nullptr, tid, tid + 1);
+    if (!nr.ok()) return Errno::kEEXIST;
+    return nr;
+  }
+  FORKSIM_TRY(
+      m.faults.Check("lib/idr.c:idr_alloc_cyclic() node", Errno::kENOMEM));
+  // "init really needs pid 1, but after reaching the maximum wrap back to
+  // RESERVED_PIDS": once the cursor is past 300, the lowest is 300.
+  const int pid_min = tmp->idr.next() > static_cast<uint32_t>(kReservedPids)
+                          ? kReservedPids
+                          : 1;
+  SysResult<int> nr = tmp->idr.AllocCyclic(nullptr, pid_min, m.sysctls.pid_max);
+  if (!nr.ok()) return Errno::kEAGAIN;
+  return nr;
+}
+
+}  // namespace
+
+SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns,
+                         const AllocPidRequest& request) {
+  size_t set_tid_size = request.set_tid.size();
+  if (set_tid_size > static_cast<size_t>(ns->level) + 1) {
+    return Errno::kEINVAL;
+  }
   // kernel/pid.c:alloc_pid() [5.2]: kmem_cache_alloc(ns->pid_cachep).
   FORKSIM_TRY(m.faults.Check("kernel/pid.c:alloc_pid() kmem_cache_alloc",
                              Errno::kENOMEM));
@@ -17,24 +64,19 @@ SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns) {
   PidNamespace* tmp = ns;
   bool allocated_all = true;
   for (; i >= 0; --i, tmp = tmp->parent) {
-    // "init really needs pid 1, but after reaching the maximum wrap back to
-    // RESERVED_PIDS": once the cursor is past 300, the lowest is 300.
-    const int pid_min = tmp->idr.next() > static_cast<uint32_t>(kReservedPids)
-                            ? kReservedPids
-                            : 1;
-    // idr_preload() can fail to get a radix-tree node: -ENOMEM.
-    if (SysStatus s =
-            m.faults.Check("lib/idr.c:idr_alloc_cyclic() node", Errno::kENOMEM);
-        !s.ok()) {
-      error = s.error();
-      allocated_all = false;
-      break;
+    int tid = 0;
+    if (set_tid_size > 0) {
+      tid = request.set_tid[ns->level - i];
+      if (SysStatus s = CheckSetTid(m, tmp, tid, request.cred); !s.ok()) {
+        error = s.error();
+        allocated_all = false;
+        break;
+      }
+      --set_tid_size;
     }
-    SysResult<int> nr =
-        tmp->idr.AllocCyclic(nullptr, pid_min, m.sysctls.pid_max);
+    SysResult<int> nr = AllocLevel(m, tmp, tid);
     if (!nr.ok()) {
-      // The pid space is exhausted: EAGAIN, not ENOSPC.
-      error = Errno::kEAGAIN;
+      error = nr.error();
       allocated_all = false;
       break;
     }
@@ -43,7 +85,8 @@ SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns) {
 
   // A new namespace's first process: pid_ns_prepare_proc() mounts its proc.
   // Failure keeps retval = -ENOMEM.
-  if (allocated_all && numbers[ns->level].nr == VNr(1)) {
+  if (allocated_all && request.prepare_proc &&
+      numbers[ns->level].nr == VNr(1)) {
     if (!m.faults
              .Check("kernel/pid.c:alloc_pid() pid_ns_prepare_proc",
                     Errno::kENOMEM)

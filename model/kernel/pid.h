@@ -8,6 +8,8 @@
 #ifndef FORKSIM_MODEL_KERNEL_PID_H_
 #define FORKSIM_MODEL_KERNEL_PID_H_
 
+#include <span>
+
 #include "model/errno.h"
 #include "model/kernel/ids.h"
 #include "model/kernel/task.h"
@@ -16,14 +18,34 @@ namespace forksim {
 
 class Machine;
 
+// What a caller of alloc_pid() asks for beyond the namespace.
+struct AllocPidRequest {
+  // [6.12] clone3's set_tid: set_tid[0] is the number wanted in `ns`,
+  // set_tid[1] in its parent, and so on; levels past the array are
+  // allocated cyclically as usual.
+  std::span<const int32_t> set_tid;
+  // The caller's creds, for set_tid's capability check.
+  const Cred* cred = nullptr;
+  // [5.2] mounts a new namespace's proc for its pid 1 (pid_ns_prepare_proc(),
+  // a failure point); [6.12] no longer does it here.
+  bool prepare_proc = true;
+};
+
 // AllocPid()
 //
-// kernel/pid.c:alloc_pid() [5.2]: one number per level, innermost first, each
-// cyclic in its namespace with the wrap to RESERVED_PIDS; EAGAIN when a level
-// is exhausted; ENOMEM when the innermost namespace's init is dead; the levels
-// already allocated are rolled back, and a namespace whose first process
-// failed gets its cursor reset so that the next try is pid 1 again.
-SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns);
+// kernel/pid.c:alloc_pid() [5.2] (lines 159-249): one number per level,
+// innermost first, each cyclic in its namespace with the wrap to
+// RESERVED_PIDS; EAGAIN when a level is exhausted; ENOMEM when the innermost
+// namespace's init is dead; the levels already allocated are rolled back,
+// and a namespace whose first process failed gets its cursor reset so that
+// the next try is pid 1 again. With set_tid ([6.12] lines 166-309): EINVAL
+// for more numbers than levels, then per level from the innermost: EINVAL
+// out of [1, pid_max) or for a number other than 1 in a namespace without
+// an init, EPERM without CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE over the
+// level's user namespace, EEXIST for a number in use; the number is taken
+// exactly (idr_alloc()), and the cursor does not move.
+SysResult<Pid*> AllocPid(Machine& m, PidNamespace* ns,
+                         const AllocPidRequest& request = {});
 
 // FreePid()
 //

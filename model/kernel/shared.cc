@@ -69,8 +69,18 @@ SysStatus CopySighand(Machine& m, Task* current, Task* p, uint64_t flags) {
   }
   Sighand* sighand = m.sighands.Create();
   sighand->action = current->sighand->action;
+  // "Reset all signal handler not set to SIG_IGN to SIG_DFL." [6.12]
+  if (flags & kCloneClearSighand) FlushSignalHandlers(sighand);
   p->sighand = sighand;
   return SysOk();
+}
+
+void FlushSignalHandlers(Sighand* sighand) {
+  for (SigAction& action : sighand->action) {
+    if (action.handler != kSigIgn) action.handler = kSigDfl;
+    action.flags = 0;
+    action.mask = 0;
+  }
 }
 
 SysStatus CopySignal(Machine& m, Task* current, Task* p, uint64_t flags) {

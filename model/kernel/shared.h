@@ -31,8 +31,17 @@ SysStatus CopyFiles(Machine& m, Task* current, Task* p, uint64_t flags);
 // is in an exec (EAGAIN); else copy_fs_struct() (ENOMEM).
 SysStatus CopyFs(Machine& m, Task* current, Task* p, uint64_t flags);
 // copy_sighand() (kernel/fork.c:1487-1505): CLONE_SIGHAND shares; else a
-// copy of every sigaction (ENOMEM, leaving p->sighand NULL).
+// copy of every sigaction (ENOMEM, leaving p->sighand NULL); with
+// CLONE_CLEAR_SIGHAND [6.12] (lines 1804-1806) the copy's handlers are
+// flushed.
 SysStatus CopySighand(Machine& m, Task* current, Task* p, uint64_t flags);
+
+// FlushSignalHandlers()
+//
+// kernel/signal.c:flush_signal_handlers(t, 0) [5.2]: every handler back to
+// SIG_DFL, ignored ones stay ignored; every action's flags and mask are
+// cleared. Used by exec and by CLONE_CLEAR_SIGHAND.
+void FlushSignalHandlers(Sighand* sighand);
 // copy_signal() (kernel/fork.c:1542-1590): CLONE_THREAD shares (the
 // reference is taken when the thread is linked); else a new signal_struct
 // with the caller's rlimits (ENOMEM).

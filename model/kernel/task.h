@@ -86,6 +86,7 @@ enum UcountType : uint8_t {
   kUcountNetNamespaces,
   kUcountMntNamespaces,
   kUcountCgroupNamespaces,
+  kUcountTimeNamespaces,  // [5.6]
   kUcountCount,
 };
 std::string_view UcountName(UcountType type);  // "user", "pid", ...
@@ -138,7 +139,8 @@ struct Cred : KObject {
 // Namespaces other than pid and user; nsproxy
 // ---------------------------------------------------------------------------
 
-enum class NsType : uint8_t { kMnt, kUts, kIpc, kCgroup, kNet };
+// kTime: time namespaces [5.6], kernel/time/namespace.c.
+enum class NsType : uint8_t { kMnt, kUts, kIpc, kCgroup, kNet, kTime };
 std::string_view NsTypeName(NsType type);  // "mnt", "uts", ...
 
 // mnt_namespace, uts_namespace, ipc_namespace, cgroup_namespace, net. Only
@@ -160,6 +162,10 @@ struct NsProxy : KObject {
   PidNamespace* pid_for_children = nullptr;
   Namespace* cgroup = nullptr;
   Namespace* net = nullptr;
+  // [5.6] time_ns, and time_ns_for_children: what a non-CLONE_VM child
+  // (and an exec) enters. Null on kernels without time namespaces.
+  Namespace* time = nullptr;
+  Namespace* time_for_children = nullptr;
 };
 
 // ---------------------------------------------------------------------------

@@ -44,13 +44,18 @@ CopyProcessRun::CopyProcessRun(KernelCore& k, Task* current,
                                                               : kLabels5_2) {
   s_.current = current;
   s_.flags = args.flags;
+  // Bits above 31 reach copy_process() on x86-64 whatever the kernel; the
+  // structures' code tests only those its kernel defines.
+  known_flags_ = 0xffffffffull |
+                 (profile_.clear_sighand ? kCloneClearSighand : 0) |
+                 (profile_.clone3_into_cgroup ? kCloneIntoCgroup : 0);
 }
 
 SysStatus CopyProcessRun::ShareOrCopy(const CopyStep& step) {
   Task* current = s_.current;
   const KObject* before = step.object(current);
   const int64_t refs_before = before != nullptr ? before->refcount : 0;
-  const SysStatus status = step.run(m_, current, s_.p, s_.flags);
+  const SysStatus status = step.run(m_, current, s_.p, s_.flags & known_flags_);
   if (!k_.tracing() || !status.ok()) return Record(step.step, status);
   ObjectChange change;
   change.type = step.type;
@@ -221,9 +226,17 @@ SysStatus CopyProcessRun::CopyThread(const Step& step) {
 }
 
 SysStatus CopyProcessRun::AllocChildPid() {
-  // S26 (kernel/fork.c:2015-2021 [5.2]): the pid comes from the child's
-  // nsproxy: with CLONE_NEWPID it is pid 1 of the new namespace.
-  SysResult<Pid*> pid = AllocPid(m_, s_.p->nsproxy->pid_for_children);
+  // S26 (kernel/fork.c:2015-2021 [5.2], :2389-2396 [6.12]): the pid comes
+  // from the child's nsproxy: with CLONE_NEWPID it is pid 1 of the new
+  // namespace. [6.12] passes clone3's set_tid, checked against the caller's
+  // creds, and mounts no proc here.
+  const AllocPidRequest request = {
+      .set_tid =
+          std::span<const int32_t>(args_.set_tid.data(), args_.set_tid_size),
+      .cred = s_.current->cred,
+      .prepare_proc = profile_.sequence == CopyProcessSequence::k5_2,
+  };
+  SysResult<Pid*> pid = AllocPid(m_, s_.p->nsproxy->pid_for_children, request);
   if (!pid.ok()) return Record(kS26, pid.error());
   s_.pid = pid.value();
   return Record(kS26, SysOk(), [this](Event& event) {

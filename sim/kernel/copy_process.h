@@ -194,6 +194,7 @@ class CopyProcessRun {
   KernelCloneArgs& args_;
   int trace_;
   ForkState s_;
+  uint64_t known_flags_;  // the CLONE_* bits the profile's kernel defines
   std::span<const LabelInfo> labels_;  // the era's fall-through order
 };
 

@@ -12,9 +12,20 @@
 
 namespace forksim {
 
+namespace {
+
+// The machine a profile's kernel boots: its CAP_LAST_CAP.
+MachineConfig ForProfile(const KernelProfile& profile, MachineConfig config) {
+  config.cap_last_cap = profile.cap_last_cap;
+  config.time_namespaces = profile.time_namespaces;
+  return config;
+}
+
+}  // namespace
+
 KernelCore::KernelCore(const KernelProfile& profile,
                        const MachineConfig& config)
-    : profile_(&profile), machine_(Machine::Boot(config)) {
+    : profile_(&profile), machine_(Machine::Boot(ForProfile(profile, config))) {
   RegisterSyscalls();
 }
 

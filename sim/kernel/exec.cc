@@ -7,6 +7,7 @@
 
 #include "absl/cleanup/cleanup.h"
 #include "model/kernel/fdtable.h"
+#include "model/kernel/nsproxy.h"
 #include "model/kernel/pid.h"
 #include "model/kernel/shared.h"
 #include "sim/kernel/core.h"
@@ -138,11 +139,16 @@ SyscallOutcome SysExecve(KernelCore& k, Task* current,
   MmRelease(k, current, old_mm);
   current->mm = new_mm;
   if (old_mm != nullptr) MmPut(m, old_mm);
+  // [6.12] exec_task_namespaces() (fs/exec.c:1286): into the time namespace
+  // for children. Its only failure, the nsproxy allocation, would be past
+  // the point of no return, where the kernel kills the task with SIGSEGV;
+  // the model leaves the task where it was.
+  (void)ExecTaskNamespaces(m, current);
   current->flags &= ~(kPfForknoexec | kPfKthread);
   if (current->files != nullptr) DoCloseOnExec(m, *current->files);
   // setup_new_exec().
   ++current->self_exec_id;
-  FlushSignalHandlers(current);
+  FlushSignalHandlers(current->sighand);
   if (displaced != nullptr) PutFilesStruct(m.fd_env(), displaced);
   k.Note(current, "fs/exec.c:__do_execve_file()",
          "exec'd: new mm, self_exec_id %d", current->self_exec_id);

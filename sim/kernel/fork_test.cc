@@ -4,6 +4,7 @@
 
 #include "sim/kernel/fork.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -133,14 +134,112 @@ TEST(LadderTest, C7aReservedReadOnlyOnRc1LegacyPaths) {
 // --- S6, S9: process limits ---
 
 TEST(LimitsTest, RlimitNprocForAnUnprivilegedUser) {
-  Sim s;
-  Task* p = s.NewProcess();
-  s.MakeUnprivileged(p, 1000);
-  p->signal->rlim[kRlimitNproc].cur = 2;
-  EXPECT_GT(s.Call(p, Sysno::kFork, {}).value(), 0);  // uid 1000 had 1 process
-  EXPECT_THAT(s.Call(p, Sysno::kFork, {}),
-              ReturnsErrno(Errno::kEAGAIN));  // now 2 >= 2
-  s.ExpectClean();
+  // The same bound on every profile: [5.2] refuses processes >= limit before
+  // copy_creds(); [6.12] counts the child first and refuses count > limit.
+  for (const KernelProfile& profile : AllProfiles()) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    s.MakeUnprivileged(p, 1000);
+    p->signal->rlim[kRlimitNproc].cur = 2;
+    EXPECT_GT(s.Call(p, Sysno::kFork, {}).value(), 0);  // uid 1000 had 1
+    EXPECT_THAT(s.Call(p, Sysno::kFork, {}),
+                ReturnsErrno(Errno::kEAGAIN))  // now 2, and a third is over
+        << profile.name;
+    s.ExpectClean();
+  }
+}
+
+// The step and unwind ids of the last call, in order: "S8", "U19", ...
+std::vector<std::string> StepIds(Sim& s) {
+  std::vector<std::string> out;
+  for (const Event& e : s.kernel().events()) {
+    if (e.kind == EventKind::kStep || e.kind == EventKind::kUnwind) {
+      if (!e.step.empty()) out.push_back(std::string(e.step));
+    }
+  }
+  return out;
+}
+
+TEST(SequenceTest, CopyCredsBeforeTheNprocCheckOn612) {
+  // Over RLIMIT_NPROC and with a CLONE_NEWUSER that copy_creds() refuses
+  // (user.max_user_namespaces 0: ENOSPC): [5.2] checks NPROC first (EAGAIN),
+  // [6.12] runs copy_creds() first (ENOSPC).
+  for (const KernelProfile& profile : AllProfiles()) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    s.MakeUnprivileged(p, 1000);
+    p->signal->rlim[kRlimitNproc].cur = 1;
+    ASSERT_TRUE(s.machine().SetUcountMax(kUcountUserNamespaces, 0).ok());
+    const bool creds_first = profile.sequence == CopyProcessSequence::k6_12;
+    EXPECT_THAT(Clone(s, p, kCloneNewuser | kSigchld),
+                ReturnsErrno(creds_first ? Errno::kENOSPC : Errno::kEAGAIN))
+        << profile.name;
+    // And a plain fork over the limit unwinds differently: [6.12] has
+    // counted the child already and gives the count back (U19).
+    s.kernel().ClearEvents();
+    EXPECT_THAT(Clone(s, p, kSigchld), ReturnsErrno(Errno::kEAGAIN));
+    const std::vector<std::string> ids = StepIds(s);
+    if (creds_first) {
+      EXPECT_THAT(ids, testing::IsSupersetOf({"S8", "S6", "U19", "U20"}));
+    } else {
+      EXPECT_THAT(ids, testing::Not(testing::Contains("S8")));
+      EXPECT_THAT(ids, testing::Not(testing::Contains("U19")));
+    }
+    s.ExpectClean();
+  }
+}
+
+TEST(SequenceTest, ACgroupFailureAfterAPidfd) {
+  // cgroup_can_fork() (S32) fails: [5.2] goes to
+  // bad_fork_cgroup_threadgroup_change_end (U2), [6.12] straight to
+  // bad_fork_put_pidfd (U3); both give the reserved number back, and the
+  // caller's memory still holds it.
+  for (const KernelProfile& profile : AllProfiles()) {
+    if (profile.pidfd_creation != PidfdCreation::kReserveThenInstall) continue;
+    bool reached = false;
+    for (uint32_t n = 1; n < 200 && !reached; ++n) {
+      Sim s(profile);
+      Task* p = s.NewProcess();
+      s.kernel().ClearEvents();
+      s.machine().faults.FailNth(n);
+      const SyscallOutcome r = Clone(s, p, kClonePidfd | kSigchld, 0, kBuf);
+      if (s.machine().faults.injected() !=
+          "kernel/cgroup/cgroup.c:cgroup_can_fork()") {
+        continue;
+      }
+      reached = true;
+      EXPECT_THAT(r, ReturnsErrno(Errno::kEAGAIN));
+      EXPECT_EQ(s.Read(p, kBuf, 4), 3u);
+      EXPECT_EQ(FdLookup(*p->files, 3), nullptr);
+      const std::vector<std::string> ids = StepIds(s);
+      const auto first_unwind =
+          std::find_if(ids.begin(), ids.end(),
+                       [](const std::string& id) { return id[0] == 'U'; });
+      ASSERT_NE(first_unwind, ids.end());
+      EXPECT_EQ(*first_unwind,
+                profile.sequence == CopyProcessSequence::k6_12 ? "U3" : "U2")
+          << profile.name;
+      s.ExpectClean();
+    }
+    EXPECT_TRUE(reached) << profile.name;
+  }
+}
+
+TEST(SequenceTest, ThePidfdIsInstalledAfterTheLinksOn612) {
+  for (const KernelProfile& profile : AllProfiles()) {
+    if (profile.pidfd_creation != PidfdCreation::kReserveThenInstall) continue;
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    s.kernel().ClearEvents();
+    ASSERT_GT(Clone(s, p, kClonePidfd | kSigchld, 0, kBuf).value(), 0);
+    const std::vector<std::string> ids = StepIds(s);
+    const auto install = std::find(ids.begin(), ids.end(), "S39");
+    const auto link = std::find(ids.begin(), ids.end(), "S40-S41");
+    ASSERT_NE(install, ids.end());
+    ASSERT_NE(link, ids.end());
+    EXPECT_EQ(install > link, profile.sequence == CopyProcessSequence::k6_12)
+        << profile.name;
+  }
 }
 
 TEST(LimitsTest, RootIsNotLimitedByRlimitNproc) {
@@ -576,6 +675,93 @@ TEST(FaultSweepTest, EveryFailurePointUnwindsCleanly) {
         }
         EXPECT_GT(failures, 10)
             << profile.name << "/" << AbiName(abi) << "/" << c.name;
+      }
+    }
+  }
+}
+
+TEST(FaultSweepTest, Clone3EveryFailurePointUnwindsCleanly) {
+  // clone3 on the profiles that have it: the struct in the caller's memory,
+  // each case's fields, and fail_nth at every point of the entry and of
+  // copy_process() in the profile's order.
+  struct Clone3Case {
+    std::string_view name;
+    uint64_t flags;
+    bool set_tid;  // set_tid = {1, 900}: a new namespace's init at 900
+  };
+  const uint64_t thread =
+      kCloneVm | kCloneFs | kCloneFiles | kCloneSighand | kCloneThread;
+  const Clone3Case cases[] = {
+      {"fork+pidfd", kClonePidfd | kCloneParentSettid, false},
+      {"thread+pidfd", thread | kClonePidfd | kCloneChildCleartid, false},
+      {"vm", kCloneVm, false},
+      {"newpid+set_tid", kCloneNewpid | kCloneNewns | kCloneNewnet, true},
+      {"clear_sighand+newtime", kCloneClearSighand | kCloneNewtime, false},
+  };
+  constexpr uint64_t kArgsAt = kBuf + 0x1000;
+  for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
+    for (Abi abi : kAllAbis) {
+      for (const Clone3Case& c : cases) {
+        // The 5.3 struct knows none of the later flags and fields.
+        const uint64_t known = profile->clear_sighand ? ~0ull : 0xffffff7full;
+        if ((c.flags & ~known) || (c.set_tid && !profile->clone3_set_tid) ||
+            ((c.flags & kCloneThread) && (c.flags & kClonePidfd) &&
+             !profile->pidfd_thread)) {
+          continue;
+        }
+        int failures = 0;
+        for (uint32_t n = 1;; ++n) {
+          Sim s(*profile, abi);
+          Task* p = s.NewProcess();
+          const bool vm = (c.flags & kCloneVm) != 0;
+          s.Write(p, kBuf + 0x100, 4, 1);
+          s.Write(p, kBuf + 0x104, 4, 900);
+          PutCloneArgs(
+              p, kArgsAt,
+              {{"flags", c.flags},
+               {"pidfd", kBuf},
+               {"parent_tid", kBuf + 4},
+               {"child_tid", kBuf + 8},
+               {"exit_signal", (c.flags & kCloneThread) ? 0 : kSigchld},
+               {"stack", vm && profile->clone3_stack_check ? kStack : 0},
+               {"stack_size", vm && profile->clone3_stack_check ? 0x1000 : 0},
+               {"set_tid", c.set_tid ? kBuf + 0x100 : 0},
+               {"set_tid_size", c.set_tid ? 2u : 0u}});
+          const size_t tasks = s.machine().tasks.size();
+          const size_t files = s.machine().files.size();
+          const size_t pids = s.machine().pids.size();
+          s.machine().faults.FailNth(n);
+          const int64_t r =
+              s.Invoke(p, Sysno::kClone3, {kArgsAt, 88}).ReturnValue();
+          const std::string point = s.machine().faults.injected();
+          s.machine().faults.FailNth(0);
+          const std::string where = std::string(profile->name) + "/" +
+                                    std::string(AbiName(abi)) + "/" +
+                                    std::string(c.name) + " fail_nth " +
+                                    std::to_string(n) + " at " + point;
+          for (const Violation& v : CheckInvariants(s.machine())) {
+            ADD_FAILURE() << where << ": " << v.ToString();
+          }
+          if (point.empty()) {
+            EXPECT_GT(r, 0) << where;
+            if (c.set_tid) {
+              EXPECT_EQ(r, 900) << where;
+            }
+            break;
+          }
+          if (r > 0) continue;
+          ++failures;
+          EXPECT_LT(r, 0) << where;
+          EXPECT_EQ(s.machine().tasks.size(), tasks) << where;
+          EXPECT_EQ(s.machine().files.size(), files) << where;
+          EXPECT_EQ(s.machine().pids.size(), pids) << where;
+          if (c.flags & kClonePidfd) {
+            EXPECT_EQ(FdLookup(*p->files, 3), nullptr) << where;
+          }
+          ASSERT_LT(n, 200u) << where;
+        }
+        EXPECT_GT(failures, 10)
+            << profile->name << "/" << AbiName(abi) << "/" << c.name;
       }
     }
   }

@@ -98,7 +98,7 @@ SysStatus Kernel::SetCreds(Task* task, const CredChange& change) {
     cred->gid = cred->egid = cred->sgid = cred->fsgid = *change.gid;
   }
   if (change.caps) {
-    cred->caps = CapSets{0, *change.caps, *change.caps, kCapFullSet, 0};
+    cred->caps = CapSets{0, *change.caps, *change.caps, m.cap_full_set(), 0};
   }
   CommitCreds(m, task, cred);
   return SysOk();
@@ -155,6 +155,7 @@ SysStatus Kernel::WriteSysctl(const Task* writer, std::string_view key,
   }
   for (int t = 0; t < kUcountCount; ++t) {
     const UcountType type = static_cast<UcountType>(t);
+    if (type == kUcountTimeNamespaces && !m.has_time_namespaces()) continue;
     if (key == absl::StrFormat("user.max_%s_namespaces", UcountName(type))) {
       return m.SetUcountMax(type, value);
     }

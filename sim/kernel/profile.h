@@ -136,6 +136,9 @@ struct KernelProfile {
   // CLONE_PIDFD with CLONE_THREAD: a PIDFD_THREAD pidfd [6.9] (64bef697d33b);
   // before, C7 refuses it.
   bool pidfd_thread;
+  // CAP_LAST_CAP: 37 [5.2] (CAP_AUDIT_READ), 40 [6.12]
+  // (CAP_CHECKPOINT_RESTORE, 5.9, which set_tid accepts).
+  int cap_last_cap;
   CopyProcessSequence sequence;
   SyscallEntryNames entry_names;
   // The deterministic scheduler's policy (docs/lifecycle.md): after a fork

@@ -135,12 +135,4 @@ SysStatus DoSigaction(Task* task, int sig, const SigAction& action) {
   return SysOk();
 }
 
-void FlushSignalHandlers(Task* t) {
-  for (SigAction& action : t->sighand->action) {
-    if (action.handler != kSigIgn) action.handler = kSigDfl;
-    action.flags = 0;
-    action.mask = 0;
-  }
-}
-
 }  // namespace forksim

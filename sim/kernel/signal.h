@@ -5,8 +5,9 @@
 // Private to sim/kernel: other packages use sim/kernel/kernel.h.
 //
 // Signals as far as fork and exit need them: kernel/signal.c [5.2]
-// (sig_ignored(), the group send, do_notify_parent(), do_sigaction(),
-// flush_signal_handlers()) and the delivery on the way back to user mode
+// (sig_ignored(), the group send, do_notify_parent(), do_sigaction(); its
+// flush_signal_handlers() is model/kernel/shared.h's) and the delivery on
+// the way back to user mode
 // (arch/x86/kernel/signal.c:do_signal()).
 //
 // The model runs no user code: a handler is only an address, and delivery
@@ -64,12 +65,6 @@ bool DoSignal(KernelCore& k, Task* task);
 // signal outside 1..64, or an action for SIGKILL or SIGSTOP; an action that
 // ignores the signal flushes it from the group's and every thread's queue.
 SysStatus DoSigaction(Task* task, int sig, const SigAction& action);
-
-// FlushSignalHandlers()
-//
-// kernel/signal.c:flush_signal_handlers(t, 0) [5.2]: every handler back to
-// SIG_DFL, ignored ones stay ignored.
-void FlushSignalHandlers(Task* t);
 
 }  // namespace forksim
 

@@ -30,6 +30,8 @@ const void* Shared(const Task* t, std::string_view what) {
   if (what == "ipc") return t->nsproxy->ipc;
   if (what == "net") return t->nsproxy->net;
   if (what == "cgroup") return t->nsproxy->cgroup;
+  if (what == "time") return t->nsproxy->time;
+  if (what == "time_for_children") return t->nsproxy->time_for_children;
   if (what == "pidns") return TaskActivePidNs(t);
   return t->cred->user_ns;  // userns
 }

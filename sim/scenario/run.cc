@@ -374,7 +374,9 @@ void ScenarioRun::ExecCreds(const Statement& st) {
     if (f.name == "caps" && f.value.terms.size() == 1 &&
         !f.value.terms[0].is_number &&
         (f.value.terms[0].name == "none" || f.value.terms[0].name == "full")) {
-      change.caps = f.value.terms[0].name == "full" ? kCapFullSet : 0;
+      change.caps = f.value.terms[0].name == "full"
+                        ? kernel_.machine().cap_full_set()
+                        : 0;
       continue;
     }
     std::optional<uint64_t> v = Eval(f.value, task);

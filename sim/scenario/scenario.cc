@@ -28,8 +28,9 @@ std::string ProfileNames(std::string_view last_separator) {
 
 constexpr std::string_view kMemoryTypes[] = {"u8", "u16", "u32", "u64", "s32"};
 constexpr std::string_view kShareable[] = {
-    "mm", "files", "fs",  "sighand", "signal", "cred",   "nsproxy", "sysvsem",
-    "io", "mnt",   "uts", "ipc",     "net",    "cgroup", "pidns",   "userns"};
+    "mm",      "files",   "fs",    "sighand", "signal", "cred",
+    "nsproxy", "sysvsem", "io",    "mnt",     "uts",    "ipc",
+    "net",     "cgroup",  "pidns", "userns",  "time",   "time_for_children"};
 constexpr std::string_view kSysctls[] = {
     "kernel.pid_max",
     "kernel.threads-max",
@@ -43,6 +44,7 @@ constexpr std::string_view kSysctls[] = {
     "user.max_net_namespaces",
     "user.max_mnt_namespaces",
     "user.max_cgroup_namespaces",
+    "user.max_time_namespaces",
 };
 constexpr std::string_view kTaskKeys[] = {
     "parent", "tgid", "exit_signal", "state", "exit_code", "leader", "pid"};

@@ -80,6 +80,19 @@ std::string MachineDot(const Machine& m,
     }
     absl::StrAppendFormat(&ns_edges, "  %s -> %s [color=darkgreen];\n", from,
                           structure("pid_ns", p->pid_for_children, "count"));
+    // Kernels with time namespaces: the task's, and its children's when
+    // they differ (after CLONE_NEWTIME with CLONE_VM, or unshare).
+    if (p->time != nullptr) {
+      absl::StrAppendFormat(&ns_edges, "  %s -> %s [color=darkgreen];\n", from,
+                            structure("time_ns", p->time, "count"));
+    }
+    if (p->time_for_children != p->time) {
+      absl::StrAppendFormat(
+          &ns_edges,
+          "  %s -> %s [color=darkgreen, style=dashed, "
+          "label=\"for children\"];\n",
+          from, structure("time_ns", p->time_for_children, "count"));
+    }
   }
   for (const Cred* c : m.creds) {
     const std::string from = absl::StrFormat("cred_%d", c->serial);
