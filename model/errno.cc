@@ -22,6 +22,7 @@ constexpr std::array kErrnos = {
     ErrnoInfo{Errno::kECHILD, "ECHILD", "No child processes"},
     ErrnoInfo{Errno::kEAGAIN, "EAGAIN", "Resource temporarily unavailable"},
     ErrnoInfo{Errno::kENOMEM, "ENOMEM", "Cannot allocate memory"},
+    ErrnoInfo{Errno::kEACCES, "EACCES", "Permission denied"},
     ErrnoInfo{Errno::kEFAULT, "EFAULT", "Bad address"},
     ErrnoInfo{Errno::kEBUSY, "EBUSY", "Device or resource busy"},
     ErrnoInfo{Errno::kEEXIST, "EEXIST", "File exists"},
@@ -31,6 +32,7 @@ constexpr std::array kErrnos = {
     ErrnoInfo{Errno::kEMFILE, "EMFILE", "Too many open files"},
     ErrnoInfo{Errno::kENOSPC, "ENOSPC", "No space left on device"},
     ErrnoInfo{Errno::kENOSYS, "ENOSYS", "Function not implemented"},
+    ErrnoInfo{Errno::kEOPNOTSUPP, "EOPNOTSUPP", "Operation not supported"},
     ErrnoInfo{Errno::kEUSERS, "EUSERS", "Too many users"},
     ErrnoInfo{Errno::kERESTARTNOINTR, "ERESTARTNOINTR", "To be restarted"},
 };

@@ -31,6 +31,7 @@ enum class Errno : int32_t {
   kECHILD = 10,
   kEAGAIN = 11,
   kENOMEM = 12,
+  kEACCES = 13,
   kEFAULT = 14,
   kEBUSY = 16,
   kEEXIST = 17,
@@ -40,6 +41,7 @@ enum class Errno : int32_t {
   kEMFILE = 24,
   kENOSPC = 28,
   kENOSYS = 38,
+  kEOPNOTSUPP = 95,
   kEUSERS = 87,
   // Kernel-internal: the syscall is restarted and userspace never sees it.
   kERESTARTNOINTR = 513,

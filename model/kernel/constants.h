@@ -114,6 +114,7 @@ inline constexpr uint32_t kSignalUnkillable = 0x00000040;
 // there, CAP_AUDIT_READ; [6.12] adds CAP_PERFMON, CAP_BPF and
 // CAP_CHECKPOINT_RESTORE, and CAP_LAST_CAP is 40). A machine's full set is
 // CapFullSet() of its kernel's CAP_LAST_CAP.
+inline constexpr int kCapDacOverride = 1;
 inline constexpr int kCapSysAdmin = 21;
 inline constexpr int kCapSysResource = 24;
 inline constexpr int kCapLastCap = 37;

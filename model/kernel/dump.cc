@@ -43,11 +43,11 @@ void DumpTask(const Task& t, std::string& out) {
   absl::StrAppendFormat(
       &out,
       " cred=%d/%d files=%d fs=%d sighand=%d signal=%d mm=%d nsproxy=%d "
-      "sysvsem=%d io=%d pending=[%s] regs=",
+      "sysvsem=%d io=%d cgroup=%d pending=[%s] regs=",
       SerialOf(t.real_cred), SerialOf(t.cred), SerialOf(t.files),
       SerialOf(t.fs), SerialOf(t.sighand), SerialOf(t.signal), SerialOf(t.mm),
       SerialOf(t.nsproxy), SerialOf(t.sysvsem), SerialOf(t.io_context),
-      absl::StrJoin(t.pending, ","));
+      SerialOf(t.cgroup), absl::StrJoin(t.pending, ","));
   for (int r = 0; r < static_cast<int>(Reg::kCount); ++r) {
     absl::StrAppendFormat(&out, "%s%x", r == 0 ? "" : ",",
                           t.regs.Get(static_cast<Reg>(r)));
@@ -117,6 +117,14 @@ std::string DumpMachine(const Machine& m) {
   for (const Namespace* ns : m.namespaces) {
     absl::StrAppendFormat(&out, "%s_ns#%d refs=%d\n", NsTypeName(ns->type),
                           ns->serial, ns->refcount);
+  }
+  for (const Cgroup* c : m.cgroups) {
+    absl::StrAppendFormat(
+        &out,
+        "cgroup#%d refs=%d %s online=%d threaded=%d tasks=%d owner=%d "
+        "subtree_control=[%s]\n",
+        c->serial, c->refcount, c->path, c->online ? 1 : 0, c->threaded ? 1 : 0,
+        c->nr_tasks, c->procs_uid, absl::StrJoin(c->subtree_control, ","));
   }
   for (const NsProxy* p : m.nsproxies) {
     absl::StrAppendFormat(

@@ -50,12 +50,22 @@ inline constexpr uint32_t kOWronly = 01;
 inline constexpr uint32_t kORdwr = 02;
 inline constexpr uint32_t kOExcl = 0200;
 inline constexpr uint32_t kONonblock = 04000;
+inline constexpr uint32_t kODirectory = 0200000;
 inline constexpr uint32_t kOCloexec = 02000000;
+inline constexpr uint32_t kOPath = 010000000;
 // A pidfd for one thread rather than its thread group: O_EXCL in f_flags
 // (include/uapi/linux/pidfd.h:13 [6.12]).
 inline constexpr uint32_t kPidfdThread = kOExcl;
 
-enum class FileKind : uint8_t { kRegular, kPipeRead, kPipeWrite, kPidfd };
+enum class FileKind : uint8_t {
+  kRegular,
+  kPipeRead,
+  kPipeWrite,
+  kPidfd,
+  kCgroupDir,  // a cgroup v2 directory (CLONE_INTO_CGROUP's fd)
+};
+
+struct Cgroup;
 
 // File
 //
@@ -67,6 +77,9 @@ struct File : KObject {
   // For a pidfd: the struct pid. The file holds a reference; the machine drops
   // it in FdTableEnv::release_file, as pidfd_release() does.
   Pid* pid = nullptr;
+  // For a cgroup directory: the cgroup, with a reference (dropped the same
+  // way); O_PATH files count too (fget_raw() accepts them).
+  Cgroup* cgroup = nullptr;
 };
 
 // FdBitmap

@@ -38,6 +38,7 @@ class Checker {
     CheckProcessCounts();
     CheckThreadCounts();
     CheckUcounts();
+    CheckCgroups();
     return std::move(violations_);
   }
 
@@ -59,6 +60,11 @@ class Checker {
       nsproxies_.Add(t->nsproxy);
       sem_.Add(t->sysvsem);
       io_.Add(t->io_context);
+      cgroups_.Add(t->cgroup);
+    }
+    for (const Cgroup* c : m_.cgroups) {
+      cgroups_.Add(c->parent);
+      if (c->online) cgroups_.Add(c);  // the hierarchy's own reference
     }
     for (const Cred* c : m_.creds) {
       users_.Add(c->user);
@@ -89,7 +95,10 @@ class Checker {
     for (const FilesStruct* files : m_.files_structs) {
       for (const File* file : files->fd) files_.Add(file);
     }
-    for (const File* file : m_.files) pids_.Add(file->pid);
+    for (const File* file : m_.files) {
+      pids_.Add(file->pid);
+      cgroups_.Add(file->cgroup);
+    }
   }
 
   bool IsHashed(const Pid* pid) const {
@@ -130,6 +139,7 @@ class Checker {
     CheckKind(m_.io_contexts, io_, "io_context");
     CheckKind(m_.files, files_, "file");
     CheckKind(m_.files_structs, files_structs_, "files");
+    CheckKind(m_.cgroups, cgroups_, "cgroup");
     for (const Task* t : m_.tasks) {
       if (t->refcount != 1) {
         Report(TaskName(t), "refcount",
@@ -365,6 +375,31 @@ class Checker {
     }
   }
 
+  void CheckCgroups() {
+    // nr_tasks counts the tasks linked from cgroup_post_fork() to
+    // cgroup_exit(); every task has a cgroup after its fork.
+    std::map<const Cgroup*, int64_t> linked;
+    for (const Task* t : m_.tasks) {
+      if (t->cgroup == nullptr) {
+        Report(TaskName(t), "cgroup", "in no cgroup");
+        continue;
+      }
+      if ((t->flags & kPfExiting) == 0) ++linked[t->cgroup];
+    }
+    for (const Cgroup* c : m_.cgroups) {
+      const int64_t want = linked.count(c) ? linked[c] : 0;
+      if (c->nr_tasks != want) {
+        Report(absl::StrFormat("cgroup#%d", c->serial), "cgroup",
+               absl::StrFormat("nr_tasks %d, but %d live task(s) in %s",
+                               c->nr_tasks, want, c->path));
+      }
+      if (!c->online && (c->nr_tasks > 0 || !c->children.empty())) {
+        Report(absl::StrFormat("cgroup#%d", c->serial), "cgroup",
+               "removed, but populated");
+      }
+    }
+  }
+
   const Machine& m_;
   std::vector<Violation> violations_;
   Holders<Cred> creds_;
@@ -382,6 +417,7 @@ class Checker {
   Holders<IoContext> io_;
   Holders<File> files_;
   Holders<FilesStruct> files_structs_;
+  Holders<Cgroup> cgroups_;
 };
 
 }  // namespace

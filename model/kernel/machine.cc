@@ -74,6 +74,7 @@ Machine::Machine(const MachineConfig& config)
   // (kernel/fork.c:pidfd_release() [5.2], line 1692).
   fd_env_.release_file = [this](File* file) {
     if (file->pid != nullptr) PutPid(*this, file->pid);
+    if (file->cgroup != nullptr) PutCgroup(*this, file->cgroup);
   };
 }
 
@@ -131,6 +132,16 @@ void Machine::BootTasks() {
   init_cred->user_ns = init_user_ns;
   GetUserNs(init_user_ns);
 
+  // The default hierarchy's root cgroup, where every boot task lives
+  // (init_css_set).
+  cgroup_root = cgroups.Create();
+  cgroup_root->path = "/";
+  auto join_root = [this](Task* t) {
+    GetCgroup(cgroup_root);
+    t->cgroup = cgroup_root;
+    ++cgroup_root->nr_tasks;
+  };
+
   // The idle task (init/init_task.c): pid 0 on init_struct_pid.
   idle = tasks.Create();
   idle->abi = abi_;
@@ -152,6 +163,7 @@ void Machine::BootTasks() {
   idle->signal->rlim = InitRlimits(sysctls.max_threads);
   idle->signal->pgrp = idle->signal->session = init_struct_pid;
   idle->nsproxy = init_nsproxy;
+  join_root(idle);
 
   // rest_init(): kernel_thread(kernel_init, NULL, CLONE_FS) is pid 1 and
   // kernel_thread(kthreadd, NULL, CLONE_FS | CLONE_FILES) is pid 2; neither
@@ -188,6 +200,7 @@ void Machine::BootTasks() {
     Registry<NsProxy>::Get(init_nsproxy);
     AttachPid(t, pid, kPidTypePid);
     AttachPid(t, pid, kPidTypeTgid);
+    join_root(t);
     idle->children.push_back(t);
     task_list.push_back(t);
     ++nr_threads;

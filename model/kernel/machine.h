@@ -25,6 +25,7 @@
 
 #include "model/abi/abi.h"
 #include "model/errno.h"
+#include "model/kernel/cgroup.h"
 #include "model/kernel/fault.h"
 #include "model/kernel/fdtable.h"
 #include "model/kernel/object.h"
@@ -94,6 +95,7 @@ class Machine {
   Registry<IoContext> io_contexts;
   Registry<File> files;
   Registry<FilesStruct> files_structs;
+  Registry<Cgroup> cgroups;
 
   FaultInjector faults;
   Sysctls sysctls;
@@ -105,6 +107,7 @@ class Machine {
   Pid* init_struct_pid = nullptr;
   PidNamespace* init_pid_ns = nullptr;
   UserNamespace* init_user_ns = nullptr;
+  Cgroup* cgroup_root = nullptr;  // cgrp_dfl_root's "/"
 
   // init_task.tasks: every thread-group leader, in fork order (S40).
   std::vector<Task*> task_list;

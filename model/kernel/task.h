@@ -36,6 +36,7 @@ namespace forksim {
 struct Task;
 struct PidNamespace;
 struct UserNamespace;
+struct Cgroup;
 
 // ---------------------------------------------------------------------------
 // Pids: include/linux/pid.h:52-65 [5.2]
@@ -298,6 +299,9 @@ struct Task : KObject {
   NsProxy* nsproxy = nullptr;
   SemUndoList* sysvsem = nullptr;
   IoContext* io_context = nullptr;
+  // The cgroup v2 cgroup of its css_set (model/kernel/cgroup.h): set by
+  // cgroup_post_fork(), a reference until the task is freed.
+  Cgroup* cgroup = nullptr;
 
   // Signals sent to this task alone (its private pending set).
   std::vector<int> pending;

@@ -9,10 +9,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/abi/layout.h"
+#include "model/kernel/cgroup.h"
 #include "model/kernel/cred.h"
 #include "model/kernel/fdtable.h"
 #include "model/kernel/pid.h"
 #include "sim/kernel/fork.h"
+#include "sim/kernel/open.h"
 #include "sim/kernel/test_util.h"
 
 namespace forksim {
@@ -765,6 +767,178 @@ TEST(TimeNamespaceTest, LegacyCloneCannotAskForOne) {
     Task* child = s.TaskByTid(r);
     EXPECT_EQ(child->exit_signal, 128);
     EXPECT_EQ(child->nsproxy, p->nsproxy);
+  }
+}
+
+// --- CLONE_INTO_CGROUP [6.12] (S32: G1-G8, S42) ---
+
+bool HasIntoCgroup(const KernelProfile& p) { return p.clone3_into_cgroup; }
+
+class IntoCgroupTest : public testing::Test {
+ protected:
+  // The caller p in /a; /b beside it.
+  void SetUp() override {
+    ASSERT_TRUE(CgroupMkdir(s_.machine(), "/a").ok());
+    ASSERT_TRUE(CgroupMkdir(s_.machine(), "/b").ok());
+    p_ = s_.NewProcess();
+    CgroupAttach(s_.machine(), p_, CgroupLookup(s_.machine(), "/a"));
+  }
+  int Open(std::string_view path, bool o_path = false) {
+    return OpenCgroupDir(s_.machine(), p_, CgroupLookup(s_.machine(), path),
+                         o_path)
+        .value();
+  }
+  SyscallOutcome Into(int fd, uint64_t flags = 0) {
+    PutCloneArgs(p_, kArgs,
+                 {{"flags", flags | kCloneIntoCgroup},
+                  {"pidfd", kOut},
+                  {"exit_signal", (flags & kCloneThread) ? 0 : kSigchld},
+                  {"cgroup", static_cast<uint64_t>(fd)}});
+    return Clone3(s_, p_, 88);
+  }
+  std::string LastCheck() { return Checks(s_).back(); }
+
+  Sim s_{FirstProfileWhere(HasIntoCgroup)};
+  Task* p_ = nullptr;
+};
+
+TEST_F(IntoCgroupTest, TheChildStartsInTheTargetTheParentStays) {
+  const int fd = Open("/b");
+  const SyscallOutcome r = Into(fd);
+  ASSERT_GT(r.value(), 0);
+  EXPECT_EQ(s_.TaskByTid(r)->cgroup->path, "/b");
+  EXPECT_EQ(p_->cgroup->path, "/a");
+  // Without the flag, the caller's cgroup.
+  const SyscallOutcome plain = Clone(s_, p_, kSigchld);
+  EXPECT_EQ(s_.TaskByTid(plain)->cgroup->path, "/a");
+  // An O_PATH fd will do (fget_raw()).
+  EXPECT_GT(Into(Open("/b", /*o_path=*/true)).value(), 0);
+  s_.ExpectClean();
+}
+
+TEST_F(IntoCgroupTest, TheFdMustBeAnOpenCgroupDirectory) {
+  EXPECT_THAT(Into(99), ReturnsErrno(Errno::kEBADF));
+  EXPECT_EQ(LastCheck(), "G1:EBADF");
+  const int regular =
+      OpenFile(s_.machine(), p_, "/etc/hostname", false).value();
+  EXPECT_THAT(Into(regular), ReturnsErrno(Errno::kEBADF));
+  EXPECT_EQ(LastCheck(), "G2:EBADF");
+  // A removed cgroup: ENOENT, also once one of that name exists again.
+  const int fd = Open("/b");
+  ASSERT_TRUE(CgroupRmdir(s_.machine(), "/b").ok());
+  EXPECT_THAT(Into(fd), ReturnsErrno(Errno::kENOENT));
+  EXPECT_EQ(LastCheck(), "G3:ENOENT");
+  ASSERT_TRUE(CgroupMkdir(s_.machine(), "/b").ok());
+  EXPECT_THAT(Into(fd), ReturnsErrno(Errno::kENOENT));
+  s_.ExpectClean();
+}
+
+TEST_F(IntoCgroupTest, AFailureComesAfterThePidfdWasWrittenAndGivesItBack) {
+  // S27 before S32: the number is in the caller's memory, the fd is free.
+  s_.Write(p_, kOut, 4, 0xffffffff);
+  EXPECT_THAT(Into(99, kClonePidfd), ReturnsErrno(Errno::kEBADF));
+  EXPECT_EQ(s_.Read(p_, kOut, 4), 3u);
+  EXPECT_EQ(FdLookup(*p_->files, 3), nullptr);
+  // A bad pidfd pointer fails first: EFAULT.
+  PutCloneArgs(p_, kArgs,
+               {{"flags", kClonePidfd | kCloneIntoCgroup},
+                {"pidfd", kUnmapped},
+                {"exit_signal", kSigchld},
+                {"cgroup", 99}});
+  EXPECT_THAT(Clone3(s_, p_, 88), ReturnsErrno(Errno::kEFAULT));
+  s_.ExpectClean();
+}
+
+TEST_F(IntoCgroupTest, PermissionOnTheTargetAndTheCommonAncestor) {
+  const int fd = Open("/b");
+  s_.MakeUnprivileged(p_, 1000);
+  EXPECT_THAT(Into(fd), ReturnsErrno(Errno::kEACCES));
+  EXPECT_EQ(LastCheck(), "G4:EACCES");
+  // The target delegated, but the common ancestor (/) is not writable.
+  ASSERT_TRUE(CgroupMkdir(s_.machine(), "/d").ok());
+  ASSERT_TRUE(CgroupMkdir(s_.machine(), "/d/x").ok());
+  ASSERT_TRUE(CgroupMkdir(s_.machine(), "/d/y").ok());
+  CgroupLookup(s_.machine(), "/b")->procs_uid = 1000;
+  EXPECT_THAT(Into(fd), ReturnsErrno(Errno::kEACCES));
+  EXPECT_EQ(LastCheck(), "G5:EACCES");
+  // Inside a delegated subtree both are writable.
+  CgroupAttach(s_.machine(), p_, CgroupLookup(s_.machine(), "/d/x"));
+  CgroupLookup(s_.machine(), "/d")->procs_uid = 1000;
+  CgroupLookup(s_.machine(), "/d/y")->procs_uid = 1000;
+  EXPECT_GT(Into(Open("/d/y")).value(), 0);
+  // Even the caller's own cgroup needs write permission.
+  EXPECT_THAT(Into(Open("/d/x")), ReturnsErrno(Errno::kEACCES));
+  s_.ExpectClean();
+}
+
+TEST_F(IntoCgroupTest, NoInternalProcessesAndThreadDomains) {
+  Machine& m = s_.machine();
+  // /b with a domain controller on: EBUSY; the root is exempt.
+  CgroupLookup(m, "/")->subtree_control = {"hugetlb"};
+  CgroupLookup(m, "/b")->subtree_control = {"hugetlb"};
+  EXPECT_THAT(Into(Open("/b")), ReturnsErrno(Errno::kEBUSY));
+  EXPECT_EQ(LastCheck(), "G7:EBUSY");
+  EXPECT_GT(Into(Open("/")).value(), 0);
+  // Only threaded controllers: /b may become a thread root.
+  CgroupLookup(m, "/b")->subtree_control = {"pids"};
+  EXPECT_GT(Into(Open("/b")).value(), 0);
+  // /a/t threaded makes /a a thread root and /a/d a domain under it:
+  // invalid for a process and a thread alike.
+  ASSERT_TRUE(CgroupMkdir(m, "/a/t").ok());
+  ASSERT_TRUE(CgroupMkdir(m, "/a/d").ok());
+  CgroupLookup(m, "/a/t")->threaded = true;
+  EXPECT_THAT(Into(Open("/a/d")), ReturnsErrno(Errno::kEOPNOTSUPP));
+  EXPECT_EQ(LastCheck(), "G6:EOPNOTSUPP");
+  // A thread may go into a threaded cgroup of its own domain, not into
+  // another domain.
+  const uint64_t thread = kCloneVm | kCloneSighand | kCloneThread;
+  EXPECT_GT(Into(Open("/a/t"), thread).value(), 0);
+  EXPECT_THAT(Into(Open("/b"), thread), ReturnsErrno(Errno::kEOPNOTSUPP));
+  EXPECT_EQ(LastCheck(), "G8:EOPNOTSUPP");
+  // A process may go into a threaded cgroup from anywhere.
+  EXPECT_GT(Into(Open("/a/t")).value(), 0);
+  s_.ExpectClean();
+}
+
+TEST_F(IntoCgroupTest, AChildKeepsItsCgroupUntilReaped) {
+  const SyscallOutcome r = Into(Open("/b"));
+  ASSERT_GT(r.value(), 0);
+  Task* child = s_.TaskByTid(r);
+  EXPECT_FALSE(CgroupRmdir(s_.machine(), "/b").ok());  // populated: EBUSY
+  Exit(s_, child, 0);
+  // A zombie no longer populates it, but still holds its reference.
+  EXPECT_TRUE(CgroupRmdir(s_.machine(), "/b").ok());
+  s_.ExpectClean();
+  EXPECT_GT(Wait4(s_, p_, -1, 0, 0).value(), 0);
+  s_.ExpectClean();
+}
+
+TEST(IntoCgroupProfileTest, OnlyClone3OnKernelsThatHaveIt) {
+  for (const KernelProfile& profile : AllProfiles()) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    const int fd =
+        OpenCgroupDir(s.machine(), p, s.machine().cgroup_root, false).value();
+    if (profile.clone3 != Clone3Copy::kNone) {
+      PutCloneArgs(p, kArgs,
+                   {{"flags", kCloneIntoCgroup},
+                    {"exit_signal", kSigchld},
+                    {"cgroup", static_cast<uint64_t>(fd)}});
+      const SyscallOutcome r = Clone3(s, p, 88);
+      if (profile.clone3_into_cgroup) {
+        EXPECT_GT(r.value(), 0);
+      } else {
+        // 5.3: the cgroup field is an unknown nonzero byte (A4), and the
+        // flag an unknown bit (V1).
+        EXPECT_THAT(r, ReturnsErrno(Errno::kE2BIG)) << profile.name;
+        EXPECT_THAT(Clone3(s, p, 64), ReturnsErrno(Errno::kEINVAL))
+            << profile.name;
+      }
+    }
+    // Legacy clone cannot reach bit 33 (cut, or unknown and untested).
+    EXPECT_GT(Clone(s, p, kCloneIntoCgroup | kSigchld).value(), 0)
+        << profile.name;
+    s.ExpectClean();
   }
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "model/abi/abi.h"
+#include "model/kernel/cgroup.h"
 #include "model/kernel/fdtable.h"
 #include "model/kernel/pid.h"
 #include "sim/kernel/open.h"
@@ -334,8 +335,46 @@ void CopyProcessRun::SetExitSignal() {
 }
 
 SysStatus CopyProcessRun::CgroupCanFork() {
-  // S32: kernel/cgroup/cgroup.c:cgroup_can_fork() (the pids controller).
-  return FailurePoint(kS32);
+  // S32: kernel/cgroup/cgroup.c:cgroup_can_fork(): the css_set the child
+  // will join ([6.12]: CLONE_INTO_CGROUP's target), then the controllers'
+  // can_fork() (the pids controller: a failure point).
+  if ((s_.flags & known_flags_) & kCloneIntoCgroup) {
+    FORKSIM_TRY(CgroupCssSetFork());
+  }
+  if (SysStatus s = FailurePoint(kS32); !s.ok()) {
+    // cgroup_css_set_put_fork(): the target's reference goes.
+    if (s_.target_cgroup != nullptr) PutCgroup(m_, s_.target_cgroup);
+    s_.target_cgroup = nullptr;
+    return s;
+  }
+  return SysOk();
+}
+
+SysStatus CopyProcessRun::CgroupCssSetFork() {
+  // kernel/cgroup/cgroup.c:cgroup_css_set_fork() [6.12], lines 6472-6566,
+  // in order; a failure leaves nothing to undo.
+  Task* current = s_.current;
+  auto rung = [&](const LadderRung& r, bool fails) {
+    return CheckRung(k_, current, kCssSetFork, r, fails);
+  };
+  const File* file = FdLookup(*current->files, args_.cgroup);
+  FORKSIM_TRY(rung(kG1, file == nullptr));
+  FORKSIM_TRY(rung(kG2, file->kind != FileKind::kCgroupDir));
+  Cgroup* dst = file->cgroup;
+  FORKSIM_TRY(rung(kG3, !dst->online));
+  const Cgroup* src = current->cgroup;
+  FORKSIM_TRY(rung(kG4, !CgroupMayWrite(m_, dst, current->cred)));
+  FORKSIM_TRY(rung(
+      kG5, !CgroupMayWrite(m_, CgroupCommonAncestor(src, dst), current->cred)));
+  FORKSIM_TRY(rung(kG6, !CgroupIsValidDomain(CgroupDomain(dst))));
+  FORKSIM_TRY(rung(kG7, !CgroupCanBeThreadRoot(dst) && !dst->threaded &&
+                            !dst->subtree_control.empty()));
+  FORKSIM_TRY(rung(kG8, (s_.flags & kCloneThread) &&
+                            CgroupDomain(src) != CgroupDomain(dst)));
+  FORKSIM_TRY(FailurePoint(kS32FindCssSet));
+  GetCgroup(dst);
+  s_.target_cgroup = dst;
+  return SysOk();
 }
 
 SysStatus CopyProcessRun::PidnsAdding(const Step& step) {
@@ -417,8 +456,21 @@ void CopyProcessRun::Link() {
 }
 
 void CopyProcessRun::CgroupPostFork() {
-  // S42: kernel/cgroup/cgroup.c:cgroup_post_fork(); nothing the model keeps
-  // yet.
+  // S42: kernel/cgroup/cgroup.c:cgroup_post_fork(): the child joins its
+  // css_set: CLONE_INTO_CGROUP's target (its reference passes to the
+  // child), or the caller's cgroup.
+  Task* p = s_.p;
+  if (s_.target_cgroup != nullptr) {
+    p->cgroup = s_.target_cgroup;
+    s_.target_cgroup = nullptr;
+  } else {
+    p->cgroup = s_.current->cgroup;
+    GetCgroup(p->cgroup);
+  }
+  ++p->cgroup->nr_tasks;
+  if (s_.flags & kCloneIntoCgroup & known_flags_) {
+    Done(kS42, [p](Event& event) { event.text = p->cgroup->path; });
+  }
 }
 
 Errno CopyProcessRun::Fail(Label label, Errno error) {
@@ -451,9 +503,12 @@ void CopyProcessRun::RunLabel(Label label) {
   Task* current = s_.current;
   const uint64_t f = s_.flags;
   switch (label) {
-    case Label::kCoreFree:      // sched_core_free(), unlock both locks
-    case Label::kCancelCgroup:  // unlock [5.2]; cgroup_cancel_fork()
+    case Label::kCoreFree:  // sched_core_free(), unlock both locks
     case Label::kCgroupThreadgroupChangeEnd:
+      break;
+    case Label::kCancelCgroup:  // unlock [5.2]; cgroup_cancel_fork()
+      if (s_.target_cgroup != nullptr) PutCgroup(m_, s_.target_cgroup);
+      s_.target_cgroup = nullptr;
       break;
     case Label::kPutPidfd:
       if (!(f & kClonePidfd)) break;

@@ -106,6 +106,9 @@ struct ForkState {
   Pid* pid = nullptr;
   int pidfd = -1;
   File* pidfile = nullptr;  // reserved, not yet installed
+  // [6.12] CLONE_INTO_CGROUP's target, with a reference from
+  // cgroup_can_fork() to cgroup_post_fork() or cgroup_cancel_fork().
+  Cgroup* target_cgroup = nullptr;
   uint64_t flags = 0;
 };
 
@@ -176,6 +179,7 @@ class CopyProcessRun {
   void SetIds();
   void SetExitSignal();
   SysStatus CgroupCanFork();
+  SysStatus CgroupCssSetFork();
   SysStatus PidnsAdding(const Step& step);
   SysStatus FatalSignalPending(const Step& step);
   void InstallPidfd(const Step& step);
@@ -249,6 +253,40 @@ inline constexpr LadderRung kC7Without = {
 inline constexpr LadderRung kC7DetachedOnly = {
     "C7", "CLONE_PIDFD with CLONE_DETACHED (kept for later use)",
     Errno::kEINVAL};
+// CLONE_INTO_CGROUP's checks in cgroup_can_fork() [6.12]
+// (kernel/cgroup/cgroup.c:cgroup_css_set_fork(), lines 6472-6566), in order;
+// nsdelegate's ENOENT and cgroup v1 directories are not modelled, and the
+// ENODEV of a dead cgroup (line 6510) cannot happen: a removed one fails G3
+// first, under the same cgroup_mutex.
+inline constexpr std::string_view kCssSetFork =
+    "kernel/cgroup/cgroup.c:cgroup_css_set_fork()";
+inline constexpr LadderRung kG1 = {
+    "G1", "clone_args.cgroup is not an open fd (fget_raw(): O_PATH is fine)",
+    Errno::kEBADF};
+inline constexpr LadderRung kG2 = {
+    "G2", "the fd is not a directory of the cgroup2 hierarchy", Errno::kEBADF};
+inline constexpr LadderRung kG3 = {
+    "G3", "the cgroup was removed (css_tryget_online() fails)", Errno::kENOENT};
+inline constexpr LadderRung kG4 = {
+    "G4",
+    "no write permission on the target's cgroup.procs (the caller's creds)",
+    Errno::kEACCES};
+inline constexpr LadderRung kG5 = {
+    "G5",
+    "no write permission on the common ancestor's cgroup.procs (a migration "
+    "between the two)",
+    Errno::kEACCES};
+inline constexpr LadderRung kG6 = {
+    "G6", "the target's domain is invalid (under a thread root)",
+    Errno::kEOPNOTSUPP};
+inline constexpr LadderRung kG7 = {
+    "G7",
+    "the target has controllers in subtree_control and cannot be a thread "
+    "root: no internal processes",
+    Errno::kEBUSY};
+inline constexpr LadderRung kG8 = {
+    "G8", "CLONE_THREAD into another thread domain", Errno::kEOPNOTSUPP};
+
 inline constexpr LadderRung kC7aFault = {
     "C7a", "the reserved int at parent_tidptr cannot be read", Errno::kEFAULT};
 inline constexpr LadderRung kC7aNonzero = {
@@ -300,6 +338,9 @@ inline constexpr Step kS27FdPrepare = {"S27", "fs/file.c:alloc_fd()",
                                        "__pidfd_prepare", Errno{}};
 inline constexpr Step kS27PidfsFile = {"S27", "fs/pidfs.c:pidfs_alloc_file()",
                                        "__pidfd_prepare", Errno{}};
+// [6.12]: the new css_set for CLONE_INTO_CGROUP's target.
+inline constexpr Step kS32FindCssSet = {
+    "S32", "kernel/cgroup/cgroup.c:find_css_set()", "", Errno::kENOMEM};
 // The pids controller says EAGAIN when pids.max would be exceeded.
 inline constexpr Step kS32 = {"S32", "kernel/cgroup/cgroup.c:cgroup_can_fork()",
                               "", Errno::kEAGAIN};

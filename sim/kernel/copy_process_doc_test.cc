@@ -63,9 +63,10 @@ TEST(CopyProcessDocTest, TheLadderAndTheUnwindAreComplete) {
   for (int u = 1; u <= 21; ++u) {
     EXPECT_NE(RowFor(rows, "U" + std::to_string(u)), nullptr) << "U" << u;
   }
-  for (const char* id : {"U0",  "U16a", "S10a", "S32a", "L1", "K1", "A1", "A2",
-                         "A3",  "A4",   "A5",   "A6",   "A7", "A8", "A9", "A10",
-                         "A11", "V1",   "V2",   "V3",   "V4", "V5"}) {
+  for (const char* id :
+       {"G1",   "G2",   "G3", "G4",  "G5",  "G6", "G7", "G8", "U0", "U16a",
+        "S10a", "S32a", "L1", "K1",  "A1",  "A2", "A3", "A4", "A5", "A6",
+        "A7",   "A8",   "A9", "A10", "A11", "V1", "V2", "V3", "V4", "V5"}) {
     EXPECT_NE(RowFor(rows, id), nullptr) << id;
   }
   for (int s = 1; s <= 42; ++s) {

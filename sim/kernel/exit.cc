@@ -210,6 +210,9 @@ void DoExit(KernelCore& k, Task* task, int code) {
   ExitFs(m, task);
   ExitTaskNamespaces(m, task);
   // exit_thread(): no io bitmap in the model.
+  // cgroup_exit(): off its css_set's task list (no longer populating it);
+  // the reference stays until the task is freed.
+  if (task->cgroup != nullptr) --task->cgroup->nr_tasks;
   if (group_dead) k.Note(task, "kernel/exit.c:do_exit()", "group dead");
   ExitNotify(k, task);  // task may be gone
 }
@@ -288,6 +291,8 @@ void ReleaseTask(KernelCore& k, Task* p) {
     p->signal = nullptr;
     PutSignalStruct(m, sig);
     ExitIoContext(m, p);
+    PutCgroup(m, p->cgroup);  // cgroup_free() from put_task_struct()
+    p->cgroup = nullptr;
     if (Registry<Task>::Release(p)) m.tasks.Destroy(p);
     if (!zap_leader) return;
     p = leader;

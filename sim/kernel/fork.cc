@@ -247,23 +247,44 @@ std::span<const StepCitation> CopyProcessCitations() {
                                 kC7DetachedOnly, kC7aFault}) {
       out->push_back({r.id, kCopyProcess, ""});
     }
+    for (const LadderRung& r : {kG1, kG2, kG3, kG4, kG5, kG6, kG7, kG8}) {
+      out->push_back({r.id, kCssSetFork, ""});
+    }
+    for (const LadderRung& r : {kG1, kG2, kG3, kG4, kG5, kG6, kG7, kG8}) {
+      out->push_back({r.id, kCssSetFork, ""});
+    }
     out->push_back(
         {kL1PidfdSettid.id, "kernel/fork.c:legacy_clone_args_valid()", ""});
     out->push_back({kK1SameAddress.id, "kernel/fork.c:kernel_clone()", ""});
-    for (const Step& s : {kS2,           kS2TaskSigpending,
-                          kS3,           kS6,
-                          kS6Ucounts,    kS8,
-                          kS9,           kS10a,
-                          kS11,          kS12,
-                          kS13,          kS14,
-                          kS15,          kS24On64,
-                          kS24On32,      kS24CopyThread,
-                          kS26,          kS27Fd,
-                          kS27File,      kS27FdPrepare,
-                          kS27PidfsFile, kS32,
-                          kS32a,         kS37,
-                          kS38,          kS39,
-                          kS40,          kS42}) {
+    for (const Step& s : {kS2,
+                          kS2TaskSigpending,
+                          kS3,
+                          kS6,
+                          kS6Ucounts,
+                          kS8,
+                          kS9,
+                          kS10a,
+                          kS11,
+                          kS12,
+                          kS13,
+                          kS14,
+                          kS15,
+                          kS24On64,
+                          kS24On32,
+                          kS24CopyThread,
+                          kS26,
+                          kS27Fd,
+                          kS27File,
+                          kS27FdPrepare,
+                          kS27PidfsFile,
+                          kS32,
+                          kS32FindCssSet,
+                          kS32a,
+                          kS37,
+                          kS38,
+                          kS39,
+                          kS40,
+                          kS42}) {
       out->push_back({s.id, s.function, s.label});
     }
     for (const CopyStep& c : kCopySteps) {

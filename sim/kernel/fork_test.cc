@@ -11,9 +11,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "model/abi/layout.h"
+#include "model/kernel/cgroup.h"
 #include "model/kernel/fdtable.h"
 #include "model/kernel/invariants.h"
 #include "model/kernel/pid.h"
+#include "sim/kernel/open.h"
 #include "sim/kernel/test_util.h"
 
 namespace forksim {
@@ -697,13 +699,15 @@ TEST(FaultSweepTest, Clone3EveryFailurePointUnwindsCleanly) {
       {"vm", kCloneVm, false},
       {"newpid+set_tid", kCloneNewpid | kCloneNewns | kCloneNewnet, true},
       {"clear_sighand+newtime", kCloneClearSighand | kCloneNewtime, false},
+      {"into_cgroup+pidfd", kCloneIntoCgroup | kClonePidfd, false},
   };
   constexpr uint64_t kArgsAt = kBuf + 0x1000;
   for (const KernelProfile* profile : ProfilesWhere(HasClone3)) {
     for (Abi abi : kAllAbis) {
       for (const Clone3Case& c : cases) {
         // The 5.3 struct knows none of the later flags and fields.
-        const uint64_t known = profile->clear_sighand ? ~0ull : 0xffffff7full;
+        const uint64_t known =
+            profile->clone3_into_cgroup ? ~0ull : 0xffffff7full;
         if ((c.flags & ~known) || (c.set_tid && !profile->clone3_set_tid) ||
             ((c.flags & kCloneThread) && (c.flags & kClonePidfd) &&
              !profile->pidfd_thread)) {
@@ -716,6 +720,13 @@ TEST(FaultSweepTest, Clone3EveryFailurePointUnwindsCleanly) {
           const bool vm = (c.flags & kCloneVm) != 0;
           s.Write(p, kBuf + 0x100, 4, 1);
           s.Write(p, kBuf + 0x104, 4, 900);
+          uint64_t cgroup_fd = 0;
+          if (c.flags & kCloneIntoCgroup) {
+            ASSERT_TRUE(CgroupMkdir(s.machine(), "/b").ok());
+            cgroup_fd = OpenCgroupDir(s.machine(), p,
+                                      CgroupLookup(s.machine(), "/b"), false)
+                            .value();
+          }
           PutCloneArgs(
               p, kArgsAt,
               {{"flags", c.flags},
@@ -726,7 +737,8 @@ TEST(FaultSweepTest, Clone3EveryFailurePointUnwindsCleanly) {
                {"stack", vm && profile->clone3_stack_check ? kStack : 0},
                {"stack_size", vm && profile->clone3_stack_check ? 0x1000 : 0},
                {"set_tid", c.set_tid ? kBuf + 0x100 : 0},
-               {"set_tid_size", c.set_tid ? 2u : 0u}});
+               {"set_tid_size", c.set_tid ? 2u : 0u},
+               {"cgroup", cgroup_fd}});
           const size_t tasks = s.machine().tasks.size();
           const size_t files = s.machine().files.size();
           const size_t pids = s.machine().pids.size();
@@ -756,7 +768,9 @@ TEST(FaultSweepTest, Clone3EveryFailurePointUnwindsCleanly) {
           EXPECT_EQ(s.machine().files.size(), files) << where;
           EXPECT_EQ(s.machine().pids.size(), pids) << where;
           if (c.flags & kClonePidfd) {
-            EXPECT_EQ(FdLookup(*p->files, 3), nullptr) << where;
+            // The pidfd's number: the lowest free one.
+            const int pidfd = (c.flags & kCloneIntoCgroup) ? 4 : 3;
+            EXPECT_EQ(FdLookup(*p->files, pidfd), nullptr) << where;
           }
           ASSERT_LT(n, 200u) << where;
         }

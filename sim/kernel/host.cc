@@ -2,9 +2,11 @@
 // into the kernel functions a syscall would use, with fault injection
 // suspended, so that fail_nth only ever counts the points of syscalls.
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "model/kernel/cgroup.h"
 #include "model/kernel/cred.h"
 #include "model/kernel/pid.h"
 #include "sim/kernel/core.h"
@@ -132,6 +134,103 @@ SysResult<int> Kernel::DupFile(Task* task, int fd) {
   Machine& m = core_->machine();
   auto suspended = m.faults.Suspend();
   return KsysDup(m, task, fd);
+}
+
+absl::Status Kernel::CgroupCreate(std::string_view path) {
+  return CgroupMkdir(core_->machine(), path).status();
+}
+
+absl::Status Kernel::CgroupRemove(std::string_view path) {
+  return CgroupRmdir(core_->machine(), path);
+}
+
+namespace {
+
+absl::StatusOr<Cgroup*> ExistingCgroup(const Machine& m,
+                                       std::string_view path) {
+  Cgroup* cgroup = CgroupLookup(m, path);
+  if (cgroup == nullptr) {
+    return absl::NotFoundError(absl::StrFormat("no cgroup %s", path));
+  }
+  return cgroup;
+}
+
+}  // namespace
+
+absl::Status Kernel::CgroupEnable(std::string_view path,
+                                  std::string_view controller) {
+  absl::StatusOr<Cgroup*> found = ExistingCgroup(core_->machine(), path);
+  if (!found.ok()) return found.status();
+  Cgroup* cgroup = *found;
+  if (!IsCgroupController(controller)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("'%s' is not a cgroup v2 controller", controller));
+  }
+  // kernel/cgroup/cgroup.c:cgroup_subtree_control_write() [6.12]: only what
+  // the parent enables, no domain controller in a threaded cgroup or beside
+  // tasks (except at the root).
+  const auto has = [](const Cgroup* c, std::string_view name) {
+    return std::find(c->subtree_control.begin(), c->subtree_control.end(),
+                     name) != c->subtree_control.end();
+  };
+  if (cgroup->parent != nullptr && !has(cgroup->parent, controller)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is not enabled in %s's parent (ENOENT)", controller, path));
+  }
+  if (!IsThreadedController(controller) && cgroup->parent != nullptr) {
+    if (cgroup->threaded) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s is a domain controller and %s is threaded (EOPNOTSUPP)",
+          controller, path));
+    }
+    if (cgroup->nr_tasks > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("%s has tasks (EBUSY)", path));
+    }
+  }
+  if (!has(cgroup, controller)) {
+    cgroup->subtree_control.push_back(std::string(controller));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Kernel::CgroupMakeThreaded(std::string_view path) {
+  absl::StatusOr<Cgroup*> found = ExistingCgroup(core_->machine(), path);
+  if (!found.ok()) return found.status();
+  Cgroup* cgroup = *found;
+  // cgroup_enable_threaded() [6.12]: the parent must be able to be a
+  // thread root, or be threaded itself.
+  if (cgroup->parent == nullptr ||
+      (!CgroupIsValidDomain(cgroup->parent) && !cgroup->parent->threaded)) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s cannot become threaded (EOPNOTSUPP)", path));
+  }
+  cgroup->threaded = true;
+  return absl::OkStatus();
+}
+
+absl::Status Kernel::CgroupChown(std::string_view path, uint32_t uid) {
+  absl::StatusOr<Cgroup*> found = ExistingCgroup(core_->machine(), path);
+  if (!found.ok()) return found.status();
+  (*found)->procs_uid = uid;
+  return absl::OkStatus();
+}
+
+absl::Status Kernel::CgroupMove(Task* task, std::string_view path) {
+  absl::StatusOr<Cgroup*> found = ExistingCgroup(core_->machine(), path);
+  if (!found.ok()) return found.status();
+  CgroupAttach(core_->machine(), task, *found);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SysResult<int>> Kernel::CgroupOpen(Task* task,
+                                                  std::string_view path,
+                                                  bool o_path) {
+  Machine& m = core_->machine();
+  absl::StatusOr<Cgroup*> found = ExistingCgroup(m, path);
+  if (!found.ok()) return found.status();
+  auto suspended = m.faults.Suspend();
+  return OpenCgroupDir(m, task, *found, o_path);
 }
 
 SysStatus Kernel::SetSigaction(Task* task, int sig, const SigAction& action) {

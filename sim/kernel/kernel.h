@@ -165,6 +165,51 @@ class Kernel {
   // `task`'s table as well (EBADF, EMFILE).
   SysResult<int> DupFile(Task* task, int fd);
 
+  // --- the cgroup v2 hierarchy (model/kernel/cgroup.h) ---
+  //
+  // Set-up as root would do it through /sys/fs/cgroup; a refused operation
+  // is a host error that names the kernel's errno.
+
+  // CgroupCreate() / CgroupRemove()
+  //
+  // mkdir and rmdir of `path` ("/a/b"): rmdir refuses a cgroup with tasks
+  // or children (EBUSY).
+  absl::Status CgroupCreate(std::string_view path);
+  absl::Status CgroupRemove(std::string_view path);
+
+  // CgroupEnable()
+  //
+  // "+CONTROLLER" into cgroup.subtree_control: a controller cgroup v2
+  // knows, enabled in the parent's subtree_control (except at the root);
+  // a domain controller not in a threaded cgroup (EOPNOTSUPP) nor in a
+  // non-root cgroup with tasks (EBUSY).
+  absl::Status CgroupEnable(std::string_view path, std::string_view controller);
+
+  // CgroupMakeThreaded()
+  //
+  // "threaded" into cgroup.type: not the root, and the parent a valid
+  // domain or threaded (EOPNOTSUPP). The parent becomes a thread root.
+  absl::Status CgroupMakeThreaded(std::string_view path);
+
+  // CgroupChown()
+  //
+  // The owner of the cgroup's cgroup.procs (delegation): who may write it
+  // without CAP_DAC_OVERRIDE.
+  absl::Status CgroupChown(std::string_view path, uint32_t uid);
+
+  // CgroupMove()
+  //
+  // `task`'s thread group written to the cgroup's cgroup.procs (as root).
+  absl::Status CgroupMove(Task* task, std::string_view path);
+
+  // CgroupOpen()
+  //
+  // `task` opens the cgroup's directory, O_RDONLY|O_DIRECTORY or O_PATH,
+  // in its lowest free fd (EMFILE, ENFILE); the fd CLONE_INTO_CGROUP takes.
+  // A cgroup that does not exist is a host error.
+  absl::StatusOr<SysResult<int>> CgroupOpen(Task* task, std::string_view path,
+                                            bool o_path);
+
   // SetSigaction()
   //
   // kernel/signal.c:do_sigaction() [5.2]: EINVAL for a signal outside 1..64

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "model/kernel/cgroup.h"
 #include "model/kernel/cred.h"
 #include "model/kernel/fdtable.h"
 #include "model/kernel/pid.h"
@@ -46,6 +47,27 @@ SysResult<int> OpenFile(Machine& m, Task* task, std::string_view path,
   file.value()->name = std::string(path);
   file.value()->f_flags = kORdwr;
   FdInstall(*task->files, fd, file.value());
+  return fd;
+}
+
+SysResult<int> OpenCgroupDir(Machine& m, Task* task, Cgroup* cgroup,
+                             bool o_path) {
+  if (task->files == nullptr) return Errno::kEMFILE;
+  FORKSIM_ASSIGN_OR_RETURN(
+      const int fd, GetUnusedFdFlags(m.fd_env(), *task->files,
+                                     task->signal->rlim[kRlimitNofile].cur, 0));
+  SysResult<File*> file = AllocEmptyFile(m, task);
+  if (!file.ok()) {
+    PutUnusedFd(*task->files, fd);
+    return file.error();
+  }
+  File* f = file.value();
+  f->kind = FileKind::kCgroupDir;
+  f->name = "/sys/fs/cgroup" + (cgroup->path == "/" ? "" : cgroup->path);
+  f->f_flags = o_path ? kOPath : (kORdonly | kODirectory);
+  f->cgroup = cgroup;
+  GetCgroup(cgroup);
+  FdInstall(*task->files, fd, f);
   return fd;
 }
 

@@ -41,6 +41,13 @@ SysResult<File*> AnonInodeGetfile(Machine& m, const Task* current,
 SysResult<int> OpenFile(Machine& m, Task* task, std::string_view path,
                         bool cloexec);
 
+// OpenCgroupDir()
+//
+// A cgroup v2 directory opened by `task` (O_RDONLY|O_DIRECTORY, or O_PATH),
+// in the lowest free fd: the file holds a reference on the cgroup.
+SysResult<int> OpenCgroupDir(Machine& m, Task* task, Cgroup* cgroup,
+                             bool o_path);
+
 // KsysDup()
 //
 // fs/file.c:ksys_dup() [5.2]: EBADF if `fd` is not open, else the lowest

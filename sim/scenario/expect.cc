@@ -107,10 +107,14 @@ void ScenarioRun::ExpectFd(const Statement& st) {
                                   file->name, st.text));
     }
   }
-  if (!st.words.empty()) {
-    const bool want = st.words[0] == "cloexec";
-    if (FdIsCloexec(*task->files, n) != want) {
-      return Fail(absl::StrFormat("fd %d: expected %s", n, st.words[0]));
+  for (const std::string& flag : st.words) {
+    // cloexec: the fd's flag; thread: PIDFD_THREAD in the file's f_flags.
+    const bool want = flag == "cloexec" || flag == "thread";
+    const bool have = (flag == "cloexec" || flag == "nocloexec")
+                          ? FdIsCloexec(*task->files, n)
+                          : (file->f_flags & kPidfdThread) != 0;
+    if (have != want) {
+      return Fail(absl::StrFormat("fd %d: expected %s", n, flag));
     }
   }
 }
@@ -120,6 +124,15 @@ void ScenarioRun::ExpectTask(const Statement& st) {
   if (task == nullptr) return;
   const Task* viewer = st.actor.empty() ? TaskNamed("p") : Actor(st);
   for (const FieldInit& f : st.fields) {
+    if (f.name == "cgroup") {
+      const std::string have =
+          task->cgroup != nullptr ? task->cgroup->path : "(none)";
+      if (have != f.value.text) {
+        return Fail(
+            absl::StrFormat("cgroup: expected %s, got %s", f.value.text, have));
+      }
+      continue;
+    }
     if (f.name == "state") {
       const std::string want =
           f.value.terms.empty() ? "" : f.value.terms[0].name;

@@ -291,6 +291,8 @@ void ScenarioRun::Exec(const Statement& st) {
       return ExecWrite(st);
     case K::kOpen:
       return ExecOpen(st);
+    case K::kCgroup:
+      return ExecCgroup(st);
     case K::kSyscall:
     case K::kRaw:
       return ExecSyscall(st);
@@ -451,6 +453,44 @@ void ScenarioRun::ExecOpen(const Statement& st) {
     return Fail(absl::StrFormat("open failed: %s", ErrnoName(fd.error())));
   }
   if (!st.bind.empty()) BindValue(st.bind, static_cast<uint64_t>(fd.value()));
+}
+
+void ScenarioRun::ExecCgroup(const Statement& st) {
+  absl::Status status;
+  if (st.name == "create") {
+    status = kernel_.CgroupCreate(st.text);
+  } else if (st.name == "remove") {
+    status = kernel_.CgroupRemove(st.text);
+  } else if (st.name == "enable") {
+    status = kernel_.CgroupEnable(st.text, st.words[0]);
+  } else if (st.name == "threaded") {
+    status = kernel_.CgroupMakeThreaded(st.text);
+  } else if (st.name == "owner") {
+    std::optional<uint64_t> uid = Eval(st.args[0], nullptr);
+    if (!uid) return;
+    status = kernel_.CgroupChown(st.text, static_cast<uint32_t>(*uid));
+  } else if (st.name == "move") {
+    Task* task = Actor(st);
+    if (task == nullptr) return;
+    status = kernel_.CgroupMove(task, st.text);
+  } else {  // open
+    Task* task = Actor(st);
+    if (task == nullptr) return;
+    absl::StatusOr<SysResult<int>> fd =
+        kernel_.CgroupOpen(task, st.text, !st.words.empty());
+    if (!fd.ok()) {
+      status = fd.status();
+    } else if (!fd->ok()) {
+      return Fail(absl::StrFormat("cgroup open %s failed: %s", st.text,
+                                  ErrnoName(fd->error())));
+    } else if (!st.bind.empty()) {
+      BindValue(st.bind, static_cast<uint64_t>(fd->value()));
+    }
+  }
+  if (!status.ok()) {
+    Fail(absl::StrFormat("cgroup %s %s: %s", st.name, st.text,
+                         std::string(status.message())));
+  }
 }
 
 void ScenarioRun::ExecSigaction(const Statement& st) {

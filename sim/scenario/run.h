@@ -78,6 +78,7 @@ class ScenarioRun {
   void ExecMap(const Statement& st);
   void ExecWrite(const Statement& st);
   void ExecOpen(const Statement& st);
+  void ExecCgroup(const Statement& st);
   void ExecSigaction(const Statement& st);
   void ExecKernelThread(const Statement& st);
   void ExecSyscall(const Statement& st);

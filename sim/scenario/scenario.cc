@@ -46,8 +46,12 @@ constexpr std::string_view kSysctls[] = {
     "user.max_cgroup_namespaces",
     "user.max_time_namespaces",
 };
-constexpr std::string_view kTaskKeys[] = {
-    "parent", "tgid", "exit_signal", "state", "exit_code", "leader", "pid"};
+constexpr std::string_view kTaskKeys[] = {"parent", "tgid",      "exit_signal",
+                                          "state",  "exit_code", "leader",
+                                          "pid",    "cgroup"};
+// `cgroup VERB /path ...`: the hierarchy's set-up (docs/scenario-language.md).
+constexpr std::string_view kCgroupVerbs[] = {
+    "create", "remove", "enable", "threaded", "owner", "move", "open"};
 
 template <size_t N>
 bool OneOf(std::string_view word, const std::string_view (&set)[N]) {
@@ -411,6 +415,31 @@ class Parser {
         st.words.push_back("cloexec");
       }
       ParseBind(c, st);
+    } else if (word == "cgroup") {
+      st.kind = K::kCgroup;
+      const int vcol = c.col();
+      st.name = c.Ident("a cgroup verb");
+      if (!OneOf(st.name, kCgroupVerbs)) {
+        c.FailAt(vcol, absl::StrFormat("expected a cgroup verb: %s",
+                                       List(kCgroupVerbs)));
+      }
+      const int pcol = c.col();
+      st.text = c.Word("a cgroup path such as /a/b");
+      if (st.text.empty() || st.text.front() != '/') {
+        c.FailAt(pcol, "expected a cgroup path such as /a/b");
+      }
+      if (st.name == "enable") {
+        st.words.push_back(
+            c.Ident("a controller (memory, pids, hugetlb, ...)"));
+      } else if (st.name == "owner") {
+        st.args.push_back(c.ParseExpr("a uid"));
+      } else if (st.name == "open") {
+        if (c.PeekIs("path")) {
+          c.Accept("path");
+          st.words.push_back("path");
+        }
+        ParseBind(c, st);
+      }
     } else if (word == "kernel_thread") {
       st.kind = K::kKernelThread;
       st.args.push_back(c.ParseExpr("clone flags"));
@@ -584,11 +613,13 @@ class Parser {
       } else if (st.name != "closed") {
         c.FailAt(kcol, "expected closed, file \"name\" or pidfd(task)");
       }
-      if (c.PeekIdent()) {
+      while (c.PeekIdent()) {
         const int fcol = c.col();
-        std::string flag = c.Ident("cloexec or nocloexec");
-        if (flag != "cloexec" && flag != "nocloexec")
-          c.FailAt(fcol, "expected cloexec or nocloexec");
+        std::string flag = c.Ident("cloexec, nocloexec, thread or nothread");
+        if (flag != "cloexec" && flag != "nocloexec" && flag != "thread" &&
+            flag != "nothread") {
+          c.FailAt(fcol, "expected cloexec, nocloexec, thread or nothread");
+        }
         st.words.push_back(flag);
       }
     } else if (what == "task") {
@@ -605,7 +636,15 @@ class Parser {
         if (c.Accept("@"))
           f.name += "@" + std::to_string(c.Number("a namespace level"));
         c.Expect("=", "'=' after the property");
-        f.value = c.ParseExpr("a value");
+        if (f.name == "cgroup") {  // a path, not an expression
+          f.value.col = c.col();
+          f.value.text = c.Word("a cgroup path such as /a/b");
+          if (f.value.text.empty() || f.value.text.front() != '/') {
+            c.FailAt(f.value.col, "expected a cgroup path such as /a/b");
+          }
+        } else {
+          f.value = c.ParseExpr("a value");
+        }
         st.fields.push_back(std::move(f));
       }
       if (st.fields.empty())

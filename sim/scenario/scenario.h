@@ -60,6 +60,7 @@ struct Statement {
     kProtect,       // protect expr expr PERM
     kWrite,         // write TYPE expr = value
     kOpen,          // open "path" [cloexec] [-> NAME]
+    kCgroup,        // cgroup VERB /path [arg] [-> NAME]
     kSyscall,       // name(args) [= result] [-> NAME]
     kRaw,           // raw reg=expr ... [= result] [-> NAME]
     kKernelThread,  // kernel_thread expr [= result] [-> NAME]: by kthreadd
