@@ -38,8 +38,9 @@ constexpr LadderRung kA1 = {
 constexpr LadderRung kA2 = {
     "A2", "size < CLONE_ARGS_SIZE_VER0 (64): smaller than the first version",
     Errno::kEINVAL};
-constexpr LadderRung kA3 = {"A3", "access_ok(uargs, size) fails",
-                            Errno::kEFAULT};
+constexpr LadderRung kA3 = {
+    "A3", "access_ok(uargs, size): all of it must be user memory",
+    Errno::kEFAULT};
 constexpr LadderRung kA4Fault = {
     "A4", "a byte past the kernel's struct cannot be read", Errno::kEFAULT};
 constexpr LadderRung kA4Nonzero = {

@@ -220,6 +220,26 @@ void ScenarioRun::ExpectSignal(const Statement& st) {
   }
 }
 
+void ScenarioRun::ExpectSigaction(const Statement& st) {
+  const Task* task = TaskNamed(st.text);
+  std::optional<int> sig = EvalSignal(st.args[0]);
+  if (!task || !sig) return;
+  const SigAction& action = task->sighand->action[*sig - 1];
+  const std::string have = action.handler == kSigDfl   ? "dfl"
+                           : action.handler == kSigIgn ? "ign"
+                                                       : "handler";
+  if (have != st.name) {
+    return Fail(absl::StrFormat("%s: expected %s, got %s", SignalName(*sig),
+                                st.name, have));
+  }
+  if (!st.words.empty() && (action.flags != 0 || action.mask != 0)) {
+    Fail(
+        absl::StrFormat("%s: expected no flags and no mask, got flags %#x "
+                        "mask %#x",
+                        SignalName(*sig), action.flags, action.mask));
+  }
+}
+
 void ScenarioRun::ExpectState(const Statement& st) {
   if (st.name == "gone") {
     auto it = bindings_.find(st.text);

@@ -326,6 +326,8 @@ void ScenarioRun::Exec(const Statement& st) {
       return ExpectShares(st);
     case K::kExpectClean:
       return ExpectClean();
+    case K::kExpectSigaction:
+      return ExpectSigaction(st);
     case K::kExpectSignal:
       return ExpectSignal(st);
     case K::kExpectFault:

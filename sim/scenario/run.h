@@ -101,6 +101,7 @@ class ScenarioRun {
   void ExpectTask(const Statement& st);
   void ExpectShares(const Statement& st);
   void ExpectSignal(const Statement& st);
+  void ExpectSigaction(const Statement& st);
   void ExpectState(const Statement& st);
   void ExpectClean();
   void ExpectFault(const Statement& st);

@@ -649,6 +649,20 @@ class Parser {
       }
       if (st.fields.empty())
         c.Fail("expected at least one property (parent=, tgid=, ...)");
+    } else if (what == "sigaction") {
+      st.kind = K::kExpectSigaction;
+      st.args.push_back(c.ParseExpr("a signal"));
+      const int dcol = c.col();
+      st.name = c.Ident("dfl, ign or handler");
+      if (st.name != "dfl" && st.name != "ign" && st.name != "handler") {
+        c.FailAt(dcol, "expected dfl, ign or handler");
+      }
+      if (c.PeekIs("noflags")) {
+        c.Accept("noflags");
+        st.words.push_back("noflags");
+      }
+      c.Expect("for", "'for'");
+      st.text = c.Ident("a task name");
     } else if (what == "signal") {
       st.kind = K::kExpectSignal;
       st.args.push_back(c.ParseExpr("a signal"));
@@ -689,8 +703,9 @@ class Parser {
     } else {
       c.FailAt(
           col,
-          "expected clean, fd, task, signal, fault, blocked, running, a memory "
-          "type, or 'NAME shares|separate LIST with|from NAME'");
+          "expected clean, fd, task, signal, sigaction, fault, blocked, "
+          "running, a memory type, or 'NAME shares|separate LIST with|from "
+          "NAME'");
     }
   }
 

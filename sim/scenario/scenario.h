@@ -49,33 +49,35 @@ struct ResultSpec {
 
 struct Statement {
   enum class Kind {
-    kScenario,      // scenario "text"
-    kProfiles,      // profiles 5.2-rc1 5.2
-    kAbis,          // abis x86_64 ia32 i386
-    kProcess,       // process NAME
-    kSysctl,        // sysctl KEY = expr
-    kRlimit,        // rlimit NPROC|NOFILE expr [expr]
-    kCreds,         // creds uid=N gid=N caps=none|full
-    kMap,           // map NAME expr expr PERM
-    kProtect,       // protect expr expr PERM
-    kWrite,         // write TYPE expr = value
-    kOpen,          // open "path" [cloexec] [-> NAME]
-    kCgroup,        // cgroup VERB /path [arg] [-> NAME]
-    kSyscall,       // name(args) [= result] [-> NAME]
-    kRaw,           // raw reg=expr ... [= result] [-> NAME]
-    kKernelThread,  // kernel_thread expr [= result] [-> NAME]: by kthreadd
-    kFailNth,       // fail_nth expr
-    kSchedule,      // schedule
-    kSignal,        // signal SIG to NAME
-    kSigaction,     // sigaction SIG ign|dfl|handler|nocldwait
-    kExpectMemory,  // expect TYPE expr == value
-    kExpectFd,      // expect fd expr closed|file "x"|pidfd(NAME) [cloexec]
-    kExpectTask,    // expect task NAME key=expr ...
-    kExpectShares,  // expect NAME shares|separate LIST with|from NAME
-    kExpectClean,   // expect clean
-    kExpectSignal,  // expect signal SIG pending|not pending for NAME
-    kExpectState,   // expect blocked|running|gone NAME
-    kExpectFault,   // expect fault "point": what fail_nth failed
+    kScenario,         // scenario "text"
+    kProfiles,         // profiles 5.2-rc1 5.2
+    kAbis,             // abis x86_64 ia32 i386
+    kProcess,          // process NAME
+    kSysctl,           // sysctl KEY = expr
+    kRlimit,           // rlimit NPROC|NOFILE expr [expr]
+    kCreds,            // creds uid=N gid=N caps=none|full
+    kMap,              // map NAME expr expr PERM
+    kProtect,          // protect expr expr PERM
+    kWrite,            // write TYPE expr = value
+    kOpen,             // open "path" [cloexec] [-> NAME]
+    kCgroup,           // cgroup VERB /path [arg] [-> NAME]
+    kSyscall,          // name(args) [= result] [-> NAME]
+    kRaw,              // raw reg=expr ... [= result] [-> NAME]
+    kKernelThread,     // kernel_thread expr [= result] [-> NAME]: by kthreadd
+    kFailNth,          // fail_nth expr
+    kSchedule,         // schedule
+    kSignal,           // signal SIG to NAME
+    kSigaction,        // sigaction SIG ign|dfl|handler|nocldwait
+    kExpectMemory,     // expect TYPE expr == value
+    kExpectFd,         // expect fd expr closed|file "x"|pidfd(NAME) [cloexec]
+    kExpectTask,       // expect task NAME key=expr ...
+    kExpectShares,     // expect NAME shares|separate LIST with|from NAME
+    kExpectClean,      // expect clean
+    kExpectSignal,     // expect signal SIG pending|not pending for NAME
+    kExpectSigaction,  // expect sigaction SIG dfl|ign|handler [noflags] for
+                       // NAME
+    kExpectState,      // expect blocked|running|gone NAME
+    kExpectFault,      // expect fault "point": what fail_nth failed
   };
   Kind kind;
   int line = 0;
