@@ -8,7 +8,8 @@
 // explain`, JSON). No kernel path formats text for a trace, except the few
 // free-form notes of kNote.
 //
-// Step ids (C1-C7a, S1-S42, U1-U21) are defined in docs/copy-process.md.
+// Step ids (C1-C7a, S1-S42, U0-U21, and the entries' and cgroups' rungs) are
+// defined in docs/copy-process.md.
 // Events are recorded only while tracing is on (Kernel::set_tracing()).
 
 #ifndef FORKSIM_SIM_KERNEL_EVENT_H_

@@ -384,4 +384,28 @@ std::vector<std::string> DiffLines(const std::vector<std::string>& a,
   return out;
 }
 
+std::vector<std::string> KeepDiffContext(const std::vector<std::string>& diff,
+                                         size_t context) {
+  // A line is kept when a changed line is within `context` lines of it.
+  std::vector<bool> keep(diff.size(), false);
+  for (size_t i = 0; i < diff.size(); ++i) {
+    if (diff[i].starts_with("  ")) continue;
+    const size_t from = i >= context ? i - context : 0;
+    const size_t to = std::min(diff.size(), i + context + 1);
+    for (size_t k = from; k < to; ++k) keep[k] = true;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < diff.size();) {
+    if (keep[i]) {
+      out.push_back(diff[i++]);
+      continue;
+    }
+    size_t run = 0;
+    while (i < diff.size() && !keep[i]) ++run, ++i;
+    out.push_back(absl::StrFormat("  ... (%d unchanged line%s)", run,
+                                  run == 1 ? "" : "s"));
+  }
+  return out;
+}
+
 }  // namespace forksim

@@ -28,7 +28,8 @@ namespace forksim {
 // The line explain's output opens with, after the run's own header: where
 // its step ids are defined.
 inline constexpr std::string_view kStepIdsReference =
-    "# step ids (C1-C7a, S1-S42, U1-U21): docs/copy-process.md";
+    "# step ids (ladder C1-C7a, steps S1-S42, unwind U0-U21; entries L1, K1, "
+    "A1-A11, V1-V5; cgroups G1-G8): docs/copy-process.md";
 
 // The explanation of one run, as lines of text (no trailing newlines).
 // `with_versions` appends " [PROFILE]" to each kernel citation; the diff of
@@ -45,6 +46,13 @@ void WriteEventJson(JsonWriter& json, const Event& e);
 
 // A diff of two explanations: common lines start with "  ", lines only in
 // `a` with "- ", lines only in `b` with "+ " (a longest common subsequence).
+// KeepDiffContext()
+//
+// DiffLines()'s output with only `context` unchanged lines around each
+// change; each longer unchanged run becomes "  ... (N unchanged lines)".
+std::vector<std::string> KeepDiffContext(const std::vector<std::string>& diff,
+                                         size_t context);
+
 std::vector<std::string> DiffLines(const std::vector<std::string>& a,
                                    const std::vector<std::string>& b);
 

@@ -25,6 +25,7 @@
 #include "absl/flags/reflection.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "model/abi/abi.h"
 #include "model/abi/layout.h"
 #include "sim/kernel/profile.h"
@@ -41,10 +42,11 @@ ABSL_FLAG(std::string, abi, "",
 ABSL_FLAG(std::string, format, "text",
           "Output format: text or json (trace: strace or json)");
 ABSL_FLAG(std::string, profile, "",
-          "Kernel profile: 5.2-rc1, 5.2-rc1+clone6 or 5.2 (default: the "
-          "scenario's first)");
+          "Kernel profile: 5.2-rc1, 5.2-rc1+clone6, 5.2, 5.3 or 6.12 (default: "
+          "the scenario's first)");
 ABSL_FLAG(std::string, diff_profiles, "",
-          "Two profiles, A,B: explain under both and show where they differ");
+          "Two or more profiles, A,B[,C...]: explain under each and show how "
+          "each differs from the one before");
 ABSL_FLAG(std::string, syscall, "",
           "One syscall to explain instead of a FILE, written as in a scenario "
           "(a 64 KiB buffer 'buf' is mapped at 0x10000)");
@@ -295,8 +297,13 @@ bool PickRun(const Scenario& scenario, const KernelProfile** profile,
   std::optional<const KernelProfile*> p = ProfileFromName(profile_name);
   std::optional<Abi> a = AbiFromName(abi_name);
   if (!p) {
-    Usage(absl::StrFormat(
-        "--profile=%s: expected 5.2-rc1, 5.2-rc1+clone6 or 5.2", profile_name));
+    std::string names;
+    for (const KernelProfile& known : AllProfiles()) {
+      absl::StrAppendFormat(&names, "%s%s", names.empty() ? "" : ", ",
+                            known.name);
+    }
+    Usage(absl::StrFormat("--profile=%s: expected one of %s", profile_name,
+                          names));
     return false;
   }
   if (!a) {
@@ -324,24 +331,36 @@ int ExplainScenario(const std::vector<std::string>& positional) {
   if (!PickRun(scenario, &profile, &abi)) return kExitUsage;
   const std::string diff = absl::GetFlag(FLAGS_diff_profiles);
   if (!diff.empty()) {
-    const size_t comma = diff.find(',');
-    const std::string a = diff.substr(0, comma);
-    const std::string b =
-        comma == std::string::npos ? "" : diff.substr(comma + 1);
-    std::optional<const KernelProfile*> pa = ProfileFromName(a);
-    std::optional<const KernelProfile*> pb = ProfileFromName(b);
-    if (!pa || !pb) {
-      return Usage(absl::StrFormat(
-          "--diff-profiles=%s: expected two profiles, A,B", diff));
+    // Each profile against the one before: A,B then B,C.
+    std::vector<const KernelProfile*> profiles;
+    const std::vector<std::string> names = absl::StrSplit(diff, ',');
+    for (const std::string& name : names) {
+      std::optional<const KernelProfile*> p = ProfileFromName(name);
+      if (!p) {
+        return Usage(absl::StrFormat(
+            "--diff-profiles=%s: '%s' is not a profile (./forksim profiles)",
+            diff, name));
+      }
+      profiles.push_back(*p);
     }
-    const RunResult ra = RunScenario(scenario, **pa, abi);
-    const RunResult rb = RunScenario(scenario, **pb, abi);
-    std::cout << absl::StrFormat("--- %s [%s]\n+++ %s [%s]\n%s\n", a,
-                                 AbiName(abi), b, AbiName(abi),
-                                 kStepIdsReference);
-    for (const std::string& line :
-         DiffLines(ExplainText(ra, false), ExplainText(rb, false))) {
-      std::cout << line << "\n";
+    if (profiles.size() < 2) {
+      return Usage(absl::StrFormat(
+          "--diff-profiles=%s: expected two or more profiles, A,B[,C...]",
+          diff));
+    }
+    std::vector<std::vector<std::string>> texts;
+    for (const KernelProfile* p : profiles) {
+      texts.push_back(ExplainText(RunScenario(scenario, *p, abi), false));
+    }
+    for (size_t i = 1; i < profiles.size(); ++i) {
+      std::cout << absl::StrFormat("--- %s [%s]\n+++ %s [%s]\n",
+                                   profiles[i - 1]->name, AbiName(abi),
+                                   profiles[i]->name, AbiName(abi));
+      if (i == 1) std::cout << kStepIdsReference << "\n";
+      for (const std::string& line :
+           KeepDiffContext(DiffLines(texts[i - 1], texts[i]), 2)) {
+        std::cout << line << "\n";
+      }
     }
     return kExitOk;
   }
@@ -435,7 +454,8 @@ const std::vector<Subcommand>& Subcommands() {
        "ladder, every resource step with share-or-copy and refcounts, the\n"
        "user memory read and written, the unwind after a failure, and the\n"
        "result, each line citing the kernel function and version. The step\n"
-       "ids (C1-C7a, S1-S42, U1-U21) are defined in docs/copy-process.md.\n"
+       "ids (C1-C7a, S1-S42, U0-U21, L1, K1, A1-A11, V1-V5, G1-G8) are\n"
+       "defined in docs/copy-process.md.\n"
        "--diff-profiles=A,B shows where two profiles diverge.",
        {"profile", "abi", "format", "diff_profiles", "syscall"},
        ExplainScenario},
