@@ -2,7 +2,8 @@
 // File: bench/copy_process_bench.cc
 // -----------------------------------------------------------------------------
 //
-// copy_process() end to end in the model, x86_64, profile 5.2-rc1+clone6.
+// copy_process() end to end in the model, x86_64: profile 5.2-rc1+clone6 for
+// the direct call, legacy clone and clone6; 6.12 for clone3.
 //
 // Kinds (the clone flags):
 //   fork    SIGCHLD
@@ -16,6 +17,9 @@
 //           no _do_fork()
 //   clone   the legacy syscall, registers set and Kernel::Syscall()
 //   clone6  the RFC syscall: the struct read from the caller's memory
+//   clone3  6.12's clone3: an 88-byte struct clone_args copied at once
+//           (the pidfd in its own field, CLONE_VM without a stack: V5
+//           wants both or neither), then 6.12's copy_process()
 //
 //   copy_process/KIND/ENTRY  the creating call alone (manual time, steady
 //                            clock around the call; its ~20 ns is included)
@@ -55,28 +59,45 @@ constexpr Kind kKinds[] = {
     {"newns", kNewNamespaceFlags | kSigchld},
 };
 
-enum class Entry { kDirect, kClone, kClone6 };
-constexpr std::array<std::pair<Entry, const char*>, 3> kEntries = {{
+enum class Entry { kDirect, kClone, kClone6, kClone3 };
+constexpr std::array<std::pair<Entry, const char*>, 4> kEntries = {{
     {Entry::kDirect, "direct"},
     {Entry::kClone, "clone"},
     {Entry::kClone6, "clone6"},
+    {Entry::kClone3, "clone3"},
 }};
 
-// The caller's memory: clone6_args at kUargs, the tid words, a TLS base.
+std::string_view ProfileFor(Entry entry) {
+  return entry == Entry::kClone3 ? "6.12" : kProfile;
+}
+
+// The caller's memory: clone6_args at kUargs, clone_args at kClone3Args,
+// the tid words, a TLS base, clone3's pidfd word.
 constexpr uint64_t kUargs = kBuf;
+constexpr uint64_t kClone3Args = kBuf + 0x400;
 constexpr uint64_t kChildTid = kBuf + 0x100;
 constexpr uint64_t kParentTid = kBuf + 0x104;
+constexpr uint64_t kPidfd = kBuf + 0x108;
 constexpr uint64_t kTls = kBuf + 0x200;  // an FS base on x86_64
 
 struct Fixture {
-  Fixture(uint64_t flags, Entry entry) : flags(flags), entry(entry) {
+  Fixture(uint64_t flags, Entry entry)
+      : sim(Abi::kX86_64, ProfileFor(entry)), flags(flags), entry(entry) {
     parent = sim.NewProcess();
     if (parent == nullptr) return;
     StructValue c6(LayoutFor(StructId::kClone6Args, Abi::kX86_64));
     c6.Set("child_tidptr", kChildTid);
     c6.Set("parent_tidptr", kParentTid);
     c6.Set("tls", kTls);
-    if (!sim.kernel().WriteMemory(parent, kUargs, EncodeStruct(c6)).ok()) {
+    StructValue c3(LayoutFor(StructId::kCloneArgsVer2, Abi::kX86_64));
+    c3.Set("flags", flags & ~kCsignal);
+    c3.Set("exit_signal", flags & kCsignal);
+    c3.Set("pidfd", kPidfd);
+    c3.Set("child_tid", kChildTid);
+    c3.Set("parent_tid", kParentTid);
+    c3.Set("tls", kTls);
+    if (!sim.kernel().WriteMemory(parent, kUargs, EncodeStruct(c6)).ok() ||
+        !sim.kernel().WriteMemory(parent, kClone3Args, EncodeStruct(c3)).ok()) {
       return;
     }
     const AbiInfo& info = AbiInfoFor(Abi::kX86_64);
@@ -90,6 +111,10 @@ struct Fixture {
       regs.Set(info.nr_reg, FindSyscall(Abi::kX86_64, Sysno::kClone6)->nr);
       const uint64_t args[] = {kUargs, flags, 0, 0, 0, 0};
       for (int i = 0; i < 6; ++i) regs.Set(info.arg_regs[i], args[i]);
+    } else if (entry == Entry::kClone3) {
+      regs.Set(info.nr_reg, FindSyscall(Abi::kX86_64, Sysno::kClone3)->nr);
+      regs.Set(info.arg_regs[0], kClone3Args);
+      regs.Set(info.arg_regs[1], 88);
     }
     ok = true;
   }
@@ -134,8 +159,10 @@ struct Fixture {
     }
     if (flags & kClonePidfd) {
       uint64_t fd = 0;
-      const auto bytes = parent->mm->memory->Peek(
-          entry == Entry::kClone6 ? kUargs : kParentTid, 4);
+      const uint64_t at = entry == Entry::kClone6   ? kUargs
+                          : entry == Entry::kClone3 ? kPidfd
+                                                    : kParentTid;
+      const auto bytes = parent->mm->memory->Peek(at, 4);
       if (!bytes.ok()) return false;
       for (int i = 0; i < 4; ++i) fd |= uint64_t{(*bytes)[i]} << (8 * i);
       if (sim.Call(parent, Sysno::kClose, {fd}) != 0) return false;

@@ -10,6 +10,12 @@
 //                       register path of legacy clone
 //   host/clone3_einval  the same through clone3 with a 64-byte struct
 //                       clone_args: one copy_struct_from_user() first
+//   host/clone3_einval:88, :4096
+//                       the same with an 88-byte struct, and with a 4096-byte
+//                       one whose 4008-byte tail the kernel checks for zeros
+//   host/clone3_fork_wait
+//                       clone3({exit_signal=SIGCHLD}, 88), fork-like, and
+//                       wait4(), as host/fork_wait
 //   host/fork_wait      fork (SYS_fork) and wait4() of the child, which
 //                       exit_group(0)s at once; this process's RSS when it
 //                       runs is reported (counter rss_mib), as fork's cost
@@ -20,6 +26,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +51,12 @@ struct HostCloneArgs {
       tls;
 };
 static_assert(sizeof(HostCloneArgs) == 64);
+
+// A struct clone_args of up to a page: the fields, then zeros.
+struct alignas(8) HostCloneArgsPage {
+  HostCloneArgs head{};
+  uint8_t rest[4096 - sizeof(HostCloneArgs)]{};
+};
 
 bool SkipHost(benchmark::State& state) {
   if (!GetOptions().no_host) return false;
@@ -97,6 +110,43 @@ void BM_HostClone3Einval(benchmark::State& state) {
   }
 }
 
+void BM_HostClone3EinvalSized(benchmark::State& state, size_t size) {
+  if (SkipHost(state)) return;
+  HostCloneArgsPage args;
+  args.head.flags = CLONE_SIGHAND;
+  errno = 0;
+  long r = syscall(SYS_clone3, &args, size);
+  if (r != -1 || errno != EINVAL) {
+    return state.SkipWithError(Unexpected("clone3", r, errno).c_str());
+  }
+  for (auto _ : state) {
+    r = syscall(SYS_clone3, &args, size);
+    benchmark::DoNotOptimize(r);
+  }
+}
+
+void BM_HostClone3ForkWait(benchmark::State& state) {
+  if (SkipHost(state)) return;
+  HostCloneArgsPage args;
+  args.head.exit_signal = SIGCHLD;
+  for (auto _ : state) {
+    const long pid = syscall(SYS_clone3, &args, size_t{88});
+    if (pid == 0) syscall(SYS_exit_group, 0);
+    if (pid < 0) {
+      state.SkipWithError(
+          absl::StrFormat("host clone3 failed: %s", std::strerror(errno))
+              .c_str());
+      break;
+    }
+    int status = 0;
+    if (waitpid(static_cast<pid_t>(pid), &status, 0) != pid) {
+      state.SkipWithError("host waitpid failed");
+      break;
+    }
+  }
+  state.counters["rss_mib"] = static_cast<double>(VmRssBytes()) / (1 << 20);
+}
+
 void BM_HostForkWait(benchmark::State& state) {
   if (SkipHost(state)) return;
   for (auto _ : state) {
@@ -123,7 +173,12 @@ void RegisterHostKernelBenchmarks() {
   benchmark::RegisterBenchmark("host/getppid", BM_HostGetppid);
   benchmark::RegisterBenchmark("host/clone_einval", BM_HostCloneEinval);
   benchmark::RegisterBenchmark("host/clone3_einval", BM_HostClone3Einval);
+  benchmark::RegisterBenchmark("host/clone3_einval:88",
+                               BM_HostClone3EinvalSized, size_t{88});
+  benchmark::RegisterBenchmark("host/clone3_einval:4096",
+                               BM_HostClone3EinvalSized, size_t{4096});
   benchmark::RegisterBenchmark("host/fork_wait", BM_HostForkWait);
+  benchmark::RegisterBenchmark("host/clone3_fork_wait", BM_HostClone3ForkWait);
 }
 
 }  // namespace forksim::bench

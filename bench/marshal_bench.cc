@@ -18,12 +18,15 @@
 //   marshal/ABI/clone6:fault_first / fault_last
 //                               4 fields asked; the first (stack) / the last
 //                               (tls) read faults: EFAULT
-//   marshal/ABI/copy:64 / copy:88
-//                               clone3's shape: DecodeSyscall() of clone3, the
-//                               size checks, one copy_from_user() of the whole
-//                               struct, then the fields by member
-//   marshal/ABI/copy:64_fault_first / copy:64_fault_last
-//                               the first / the last 8 bytes unmapped
+//   marshal/ABI/clone3:SIZE      clone3 on 6.12 (Clone3Args()): the size
+//                               checks, copy_struct_from_user() of SIZE = 64,
+//                               80, 88 bytes, or 4096 with a zero tail (4008
+//                               bytes checked a word at a time), the argument
+//                               checks and clone3_args_valid()
+//   marshal/ABI/clone3:64_fault_first / clone3:64_fault_last
+//                               the first / the last 8 bytes unmapped: EFAULT
+//   marshal/ABI/clone3_5.3:4096 5.3's entry: a get_user() per byte of the
+//                               4032-byte tail, then the 64-byte copy
 //   floor/ABI/KEY               the same bytes loaded from a plain buffer
 //
 // Each marshal/ row reports uaccess_ops, uaccess_bytes and uaccess_faults per
@@ -36,6 +39,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "bench/bench_util.h"
@@ -56,6 +60,9 @@ constexpr uint64_t kFlagsForFields[] = {
     kSigchld | kCloneChildSettid | kCloneParentSettid | kCloneSettls,
 };
 constexpr uint64_t kFourFields = kFlagsForFields[4];
+
+// The profile of the clone3 rows: the model's copy_struct_from_user() path.
+constexpr std::string_view kClone3Profile = "6.12";
 
 // Where the structs live in the caller's memory.
 constexpr uint64_t kClone6At = kBuf;
@@ -95,10 +102,12 @@ RegisterFile LegacyRegisters(Abi abi, uint64_t flags) {
   return regs;
 }
 
-// A process of the ABI with clone6_args and clone_args (88 bytes) written
-// into its memory.
+// A process of the ABI with clone6_args and clone_args (88 bytes, and a
+// zero tail to the end of its page) written into its memory: the same
+// intent in both (the four fields x86 reads: the stack, both tids, tls).
 struct Setup {
-  explicit Setup(Abi abi) : sim(abi) {
+  explicit Setup(Abi abi, std::string_view profile = kProfile)
+      : sim(abi, profile) {
     task = sim.NewProcess();
     if (task == nullptr) return;
     StructValue c6(LayoutFor(StructId::kClone6Args, abi));
@@ -108,7 +117,7 @@ struct Setup {
     c6.Set("parent_tidptr", kParentTid);
     c6.Set("tls", kTls);
     StructValue c3(LayoutFor(StructId::kCloneArgsVer2, abi));
-    c3.Set("flags", kSigchld);
+    c3.Set("flags", kFourFields & ~kCsignal);
     c3.Set("child_tid", kChildTid);
     c3.Set("parent_tid", kParentTid);
     c3.Set("exit_signal", kSigchld);
@@ -294,62 +303,33 @@ void BM_Clone6(benchmark::State& state, Abi abi, int fields, uint64_t uargs,
   state.SetLabel("floor=" + floor);
 }
 
-// --- clone3's shape: one copy of the whole struct ---
+// --- clone3: SYSCALL_DEFINE2(clone3) up to kernel_clone() ---
 
-// struct clone_args as the kernel copies it.
+// struct clone_args as the kernel copies it (for the floor and the sketch).
 struct UserCloneArgs {
   uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
       tls, set_tid, set_tid_size, cgroup;
 };
 static_assert(sizeof(UserCloneArgs) == 88);
 
-// clone3's shape, sketched here until the model has clone3: the size
-// checks, one copy of the whole struct from the caller's memory (counted by
-// its UserMemory like any uaccess), then the fields by member.
-int64_t MarshalCopy(Task* current, const RegisterFile& regs,
-                    KernelCloneArgs* kargs) {
-  SysResult<DecodedSyscall> decoded = DecodeSyscall(regs);
-  const DecodedSyscall& d = decoded.value();
-  const uint64_t uargs = d.arg(0);
-  const uint64_t size = d.arg(1);
-  if (size > kPageSize) return -ErrnoValue(Errno::kE2BIG);
-  if (size < 64 || size > sizeof(UserCloneArgs)) {
-    return -ErrnoValue(Errno::kEINVAL);
-  }
-  UserCloneArgs args = {};
-  std::span<uint8_t> dst(reinterpret_cast<uint8_t*>(&args), size);
-  if (current->mm->memory->CopyFromUser(dst, uargs) != 0) {
-    return -ErrnoValue(Errno::kEFAULT);
-  }
-  *kargs = KernelCloneArgs{
-      .flags = args.flags,
-      .pidfd = args.pidfd,
-      .child_tid = args.child_tid,
-      .parent_tid = args.parent_tid,
-      .exit_signal = static_cast<int>(args.exit_signal),
-      .stack = args.stack,
-      .stack_size = args.stack_size,
-      .tls = args.tls,
-      .set_tid_size = args.set_tid_size,
-      .cgroup = static_cast<int32_t>(args.cgroup),
-  };
-  return 0;
-}
-
-void BM_Copy(benchmark::State& state, Abi abi, uint64_t size, uint64_t uargs,
-             int64_t expected, std::string floor) {
-  Setup s(abi);
+// The model's own clone3 entry on `profile`: copy_clone_args_from_user()
+// (6.12: copy_struct_from_user(), whose zero check of a longer struct reads
+// a word at a time; 5.3: access_ok(), then a get_user() per byte past 64),
+// the checks and clone3_args_valid(), through CloneArgsFromRegisters().
+void BM_Clone3(benchmark::State& state, Abi abi, std::string profile,
+               uint64_t size, uint64_t uargs, int64_t expected,
+               std::string floor) {
+  Setup s(abi, profile);
   if (!s.ok) return state.SkipWithError("set-up failed");
   const RegisterFile regs = Registers(abi, Sysno::kClone3, {uargs, size});
-  KernelCloneArgs kargs;
-  if (MarshalCopy(s.task, regs, &kargs) != expected) {
-    return state.SkipWithError("unexpected result from the copy path");
+  Kernel& k = s.sim.kernel();
+  if (Code(k.CloneArgsFromRegisters(s.task, regs)) != expected) {
+    return state.SkipWithError("unexpected result from the clone3 path");
   }
   UaccessDelta delta(*s.task->mm->memory);
   for (auto _ : state) {
-    int64_t r = MarshalCopy(s.task, regs, &kargs);
-    benchmark::DoNotOptimize(r);
-    benchmark::DoNotOptimize(kargs);
+    SysResult<KernelCloneArgs> args = k.CloneArgsFromRegisters(s.task, regs);
+    benchmark::DoNotOptimize(args);
   }
   delta.Report(state);
   state.SetLabel("floor=" + floor);
@@ -524,7 +504,7 @@ void BM_CopySketch(benchmark::State& state) {
     benchmark::DoNotOptimize(kargs);
   }
   ReportSketch(state, start, mem.stats());
-  state.SetLabel("floor=copy:64");
+  state.SetLabel("floor=clone3:64");
 }
 
 // --- the physical floor ---
@@ -589,6 +569,26 @@ void BM_FloorFields(benchmark::State& state, int fields) {
   }
 }
 
+// A 4096-byte struct: the 88 bytes copied, the other 4008 checked for zero.
+void BM_FloorCopyZeroTail(benchmark::State& state) {
+  std::vector<uint8_t> page(kPageSize, 0);
+  for (size_t i = 0; i < 88; ++i) page[i] = i;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(page);
+    const uint8_t* p = page.data();
+    UserCloneArgs args;
+    std::memcpy(&args, p, sizeof(args));
+    bool zero = true;
+    for (size_t i = sizeof(args); i < kPageSize; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      zero = zero && word == 0;
+    }
+    benchmark::DoNotOptimize(args);
+    benchmark::DoNotOptimize(zero);
+  }
+}
+
 // The size is a constant, as sizeof(struct clone_args) is in the kernel.
 template <size_t kSize>
 void BM_FloorCopy(benchmark::State& state) {
@@ -626,24 +626,32 @@ void RegisterMarshalBenchmarks() {
     benchmark::RegisterBenchmark(name("marshal", "clone6:fault_last").c_str(),
                                  BM_Clone6, abi, -1, kBufEnd - 40, -14,
                                  std::string("clone6:4"));
-    for (uint64_t size : {64, 88}) {
-      const std::string key = absl::StrFormat("copy:%d", size);
-      benchmark::RegisterBenchmark(name("marshal", key).c_str(), BM_Copy, abi,
-                                   size, kCloneArgsAt, 0, key);
+    for (uint64_t size : {64, 80, 88, 4096}) {
+      const std::string key = absl::StrFormat("clone3:%d", size);
+      benchmark::RegisterBenchmark(name("marshal", key).c_str(), BM_Clone3,
+                                   abi, std::string(kClone3Profile), size,
+                                   kCloneArgsAt, 0, key);
     }
-    benchmark::RegisterBenchmark(name("marshal", "copy:64_fault_first").c_str(),
-                                 BM_Copy, abi, uint64_t{64}, kBufEnd, -14,
-                                 std::string("copy:64"));
-    benchmark::RegisterBenchmark(name("marshal", "copy:64_fault_last").c_str(),
-                                 BM_Copy, abi, uint64_t{64}, kBufEnd - 56, -14,
-                                 std::string("copy:64"));
+    benchmark::RegisterBenchmark(name("marshal", "clone3:64_fault_first").c_str(),
+                                 BM_Clone3, abi, std::string(kClone3Profile),
+                                 uint64_t{64}, kBufEnd, -14,
+                                 std::string("clone3:64"));
+    benchmark::RegisterBenchmark(name("marshal", "clone3:64_fault_last").c_str(),
+                                 BM_Clone3, abi, std::string(kClone3Profile),
+                                 uint64_t{64}, kBufEnd - 56, -14,
+                                 std::string("clone3:64"));
+    // 5.3's tail loop: a get_user() per byte past 64.
+    benchmark::RegisterBenchmark(name("marshal", "clone3_5.3:4096").c_str(),
+                                 BM_Clone3, abi, std::string("5.3"),
+                                 uint64_t{4096}, kCloneArgsAt, 0,
+                                 std::string("clone3:4096"));
 
     benchmark::RegisterBenchmark(name("sketch", "legacy").c_str(),
                                  BM_LegacySketch, abi);
     if (abi == Abi::kX86_64) {
       benchmark::RegisterBenchmark(name("sketch", "clone6:4").c_str(),
                                    BM_Clone6Sketch);
-      benchmark::RegisterBenchmark(name("sketch", "copy:64").c_str(),
+      benchmark::RegisterBenchmark(name("sketch", "clone3:64").c_str(),
                                    BM_CopySketch);
     }
     benchmark::RegisterBenchmark(name("floor", "legacy").c_str(),
@@ -653,10 +661,14 @@ void RegisterMarshalBenchmarks() {
           name("floor", absl::StrFormat("clone6:%d", n)).c_str(),
           BM_FloorFields, n);
     }
-    benchmark::RegisterBenchmark(name("floor", "copy:64").c_str(),
+    benchmark::RegisterBenchmark(name("floor", "clone3:64").c_str(),
                                  BM_FloorCopy<64>);
-    benchmark::RegisterBenchmark(name("floor", "copy:88").c_str(),
+    benchmark::RegisterBenchmark(name("floor", "clone3:80").c_str(),
+                                 BM_FloorCopy<80>);
+    benchmark::RegisterBenchmark(name("floor", "clone3:88").c_str(),
                                  BM_FloorCopy<88>);
+    benchmark::RegisterBenchmark(name("floor", "clone3:4096").c_str(),
+                                 BM_FloorCopyZeroTail);
   }
 }
 

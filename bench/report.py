@@ -42,11 +42,14 @@ MARSHAL_ROWS = [
     ("sketch", "clone6:4", "clone6, 4 fields: lean sketch*"),
     ("marshal", "clone6:fault_first", "clone6, 4 asked, 1st faults"),
     ("marshal", "clone6:fault_last", "clone6, 4 asked, last faults"),
-    ("marshal", "copy:64", "whole-struct copy, 64 B"),
-    ("sketch", "copy:64", "copy 64 B: lean sketch*"),
-    ("marshal", "copy:88", "whole-struct copy, 88 B"),
-    ("marshal", "copy:64_fault_first", "copy 64 B, first bytes fault"),
-    ("marshal", "copy:64_fault_last", "copy 64 B, last 8 B fault"),
+    ("marshal", "clone3:64", "clone3, 64 B (6.12)"),
+    ("sketch", "clone3:64", "clone3 64 B: lean sketch*"),
+    ("marshal", "clone3:80", "clone3, 80 B (6.12)"),
+    ("marshal", "clone3:88", "clone3, 88 B (6.12)"),
+    ("marshal", "clone3:4096", "clone3, 4096 B, zero tail (6.12)"),
+    ("marshal", "clone3_5.3:4096", "clone3, 4096 B, zero tail (5.3)"),
+    ("marshal", "clone3:64_fault_first", "clone3 64 B, first bytes fault"),
+    ("marshal", "clone3:64_fault_last", "clone3 64 B, last 8 B fault"),
 ]
 
 # Deterministic uaccess counters per marshalling path: (ops, bytes, faults).
@@ -59,10 +62,16 @@ EXPECTED_UACCESS = {
     "clone6:4": (4, 32, 0),
     "clone6:fault_first": (1, 0, 1),
     "clone6:fault_last": (4, 24, 1),
-    "copy:64": (1, 64, 0),
-    "copy:88": (1, 88, 0),
-    "copy:64_fault_first": (1, 0, 1),
-    "copy:64_fault_last": (1, 56, 1),
+    "clone3:64": (1, 64, 0),
+    "clone3:80": (1, 80, 0),
+    "clone3:88": (1, 88, 0),
+    # 6.12: the 4008-byte tail a kernel word at a time, then 88 bytes.
+    "clone3:4096": {"x86_64": (502, 4096, 0), "ia32": (502, 4096, 0),
+                    "i386": (1003, 4096, 0)},
+    # 5.3: a get_user() per byte of the 4032-byte tail, then 64 bytes.
+    "clone3_5.3:4096": (4033, 4096, 0),
+    "clone3:64_fault_first": (1, 0, 1),
+    "clone3:64_fault_last": (1, 56, 1),
 }
 EXPECTED_COPY_PROCESS_UACCESS = {
     # kind/entry: (ops, bytes, faults) of the caller's memory in the call
@@ -72,6 +81,12 @@ EXPECTED_COPY_PROCESS_UACCESS = {
     "thread/clone6": (5, 36, 0),
     "pidfd/clone": (2, 8, 0),
     "pidfd/clone6": (2, 12, 0),
+    # clone3: the 88-byte copy, then what the flags write.
+    "fork/clone3": (1, 88, 0),
+    "thread/clone3": (2, 92, 0),
+    "vfork/clone3": (1, 88, 0),
+    "pidfd/clone3": (2, 92, 0),
+    "newns/clone3": (1, 88, 0),
 }
 
 KINDS = [
@@ -81,7 +96,12 @@ KINDS = [
     ("pidfd", "CLONE_PIDFD|SIGCHLD"),
     ("newns", "7 new namespaces|SIGCHLD"),
 ]
-ENTRIES = ("direct", "clone", "clone6")
+ENTRIES = ("direct", "clone", "clone6", "clone3")
+# The host row beside each clone3 marshalling size: the same size, EINVAL.
+HOST_CLONE3 = {"clone3:64": "host/clone3_einval",
+               "clone3:88": "host/clone3_einval:88",
+               "clone3:4096": "host/clone3_einval:4096",
+               "clone3_5.3:4096": "host/clone3_einval:4096"}
 
 
 class Row:
@@ -206,7 +226,11 @@ def host_section(rows, out):
         ("host/getppid", "getppid (the syscall floor)"),
         ("host/clone_einval", "clone(CLONE_SIGHAND): EINVAL, no task"),
         ("host/clone3_einval", "clone3(64 B, CLONE_SIGHAND): EINVAL"),
+        ("host/clone3_einval:88", "clone3(88 B, CLONE_SIGHAND): EINVAL"),
+        ("host/clone3_einval:4096",
+         "clone3(4096 B, zero tail, CLONE_SIGHAND): EINVAL"),
         ("host/fork_wait", "fork + wait4 (the child exit_group(0)s)"),
+        ("host/clone3_fork_wait", "clone3({SIGCHLD}, 88) + wait4"),
     ):
         row = rows.get(name)
         if row is None:
@@ -215,7 +239,7 @@ def host_section(rows, out):
             lines.append([what, "skipped: " + row.error, "", ""])
             continue
         extra = ""
-        if name == "host/fork_wait" and row.counter("rss_mib") is not None:
+        if name.endswith("fork_wait") and row.counter("rss_mib") is not None:
             extra = "RSS %.0f MiB" % row.counter("rss_mib")
         lines.append([what, fmt_ns(row.ns), fmt_ratio(ratio(row.ns, floor)),
                       extra])
@@ -247,7 +271,12 @@ def marshal_section(rows, out, problems):
             floor = ns_of(rows, "floor/%s/%s" % (abi, floor_key))
             host = None
             if abi == "x86_64":
-                host = host_clone if key == "legacy" else host_clone3
+                if key == "legacy":
+                    host = host_clone
+                elif key in HOST_CLONE3:
+                    host = ns_of(rows, HOST_CLONE3[key])
+                else:
+                    host = host_clone3
             ops = row.counter("uaccess_ops")
             nbytes = row.counter("uaccess_bytes")
             faults = row.counter("uaccess_faults")
@@ -258,6 +287,8 @@ def marshal_section(rows, out, problems):
                 fmt_ratio(ratio(row.ns, floor)), fmt_ns(host)
             ])
             expected = EXPECTED_UACCESS.get(key)
+            if isinstance(expected, dict):
+                expected = expected.get(abi)
             if kind == "marshal" and expected is not None and (
                     ops, nbytes, faults) != tuple(float(x) for x in expected):
                 problems.append(
@@ -277,7 +308,53 @@ def marshal_section(rows, out, problems):
     out.append("    access (bench/marshal_bench.cc), to show what a faster "
                "model could reach.")
     out.append("  host ns: the real clone EINVAL (legacy rows) and clone3 "
-               "EINVAL (the others), whole syscalls.")
+               "EINVAL of the same size (the others),")
+    out.append("  whole syscalls.")
+
+
+def three_way_section(rows, out, results):
+    """Registers (legacy clone), the RFC's conditional reads (clone6, N
+    fields) and one struct copy (clone3), per ABI: what a field read costs
+    against the copy."""
+    lines = []
+    for abi in ABIS:
+        legacy = ns_of(rows, "marshal/%s/legacy" % abi)
+        pts = [(n, ns_of(rows, "marshal/%s/clone6:%d" % (abi, n)))
+               for n in range(1, 5)]
+        pts = [(n, v) for n, v in pts if v is not None]
+        fit = linear_fit(pts)
+        c3 = {size: ns_of(rows, "marshal/%s/clone3:%d" % (abi, size))
+              for size in (64, 88, 4096)}
+        if legacy is None or fit is None or c3[88] is None:
+            continue
+        base, per_field, _ = fit
+        # The field count at which clone6's reads cost what one copy does.
+        even = (c3[88] - base) / per_field if per_field > 0 else None
+        results["three_way_" + abi] = (legacy, base, per_field, c3, even)
+        lines.append([
+            abi, fmt_ns(legacy), fmt_ns(base), fmt_ns(per_field),
+            fmt_ns(c3[64]), fmt_ns(c3[88]), fmt_ns(c3[4096]),
+            "-" if even is None else "%.1f" % even
+        ])
+    if not lines:
+        return
+    out.append("")
+    out.append("Three ways to pass clone's arguments (model, ns per call)")
+    table([
+        "ABI", "registers", "clone6 base", "+ per field", "clone3 64 B",
+        "clone3 88 B", "clone3 4096 B", "break-even fields"
+    ], lines, out)
+    out.append("  clone6 base and per field: least squares over 1-4 "
+               "get_user() reads; break-even: the field")
+    out.append("  count at which clone6's reads cost what clone3's 88-byte "
+               "copy does.")
+    host = [ns_of(rows, n) for n in ("host/clone_einval", "host/clone3_einval",
+                                     "host/clone3_einval:88",
+                                     "host/clone3_einval:4096")]
+    if all(h is not None for h in host):
+        out.append("  host (whole EINVAL syscalls): clone %s, clone3 64 B %s, "
+                   "88 B %s, 4096 B %s ns." %
+                   tuple(fmt_ns(h) for h in host))
 
 
 def copy_process_section(rows, out, problems):
@@ -331,8 +408,9 @@ def copy_process_section(rows, out, problems):
         "x legacy", "target", "host ns"
     ], lines, out)
     clock = ns_of(rows, "floor/clock_pair")
-    out.append("  direct: copy_process() alone; clone / clone6: the syscall "
-               "through Kernel::Syscall().")
+    out.append("  direct: copy_process() alone; clone / clone6 (5.2-rc1+clone6) "
+               "and clone3 (6.12): the syscall")
+    out.append("  through Kernel::Syscall().")
     if clock is not None:
         out.append("  Call times include one steady-clock pair (%s ns). host "
                    "ns: the host's fork + wait4." % fmt_ns(clock))
@@ -531,7 +609,7 @@ def targets_section(rows, out, results):
         if value is not None:
             add("legacy decode, %s" % abi, value, DECODE_TARGET_NS)
     for key, what in (("clone6:4", "clone6 all fields (4)"),
-                      ("copy:64", "copy 64 B"), ("copy:88", "copy 88 B")):
+                      ("clone3:64", "clone3 64 B"), ("clone3:88", "clone3 88 B")):
         value = ratio(ns_of(rows, "marshal/x86_64/" + key),
                       ns_of(rows, "floor/x86_64/" + key))
         if value is not None:
@@ -591,6 +669,7 @@ def render(context, rows):
                 context.get("host_name", "?"),
                 context.get("forksim_mode", "?")))
     marshal_section(rows, out, problems)
+    three_way_section(rows, out, results)
     copy_process_section(rows, out, problems)
     host_section(rows, out)
     scaling_section(rows, out, problems, results)
