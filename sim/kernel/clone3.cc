@@ -90,6 +90,32 @@ constexpr LadderRung kV5 = {
     "stack and stack_size: both or neither, and the range inside user space",
     Errno::kEINVAL};
 
+// struct clone_args: every field a u64 at the same offset on every ABI
+// (__aligned_u64; the layout tables, model/abi/layout_tables.h).
+constexpr const StructLayout& kCloneArgsLayout =
+    LayoutFor(StructId::kCloneArgsVer2, Abi::kX86_64);
+static_assert(LayoutFor(StructId::kCloneArgsVer2, Abi::kI386).size ==
+              kCloneArgsLayout.size);
+constexpr uint32_t OffsetOf(std::string_view name) {
+  return FindField(kCloneArgsLayout, name)->offset;
+}
+
+// The struct as copy_clone_args_from_user() has it after the copy.
+struct CloneArgsValues {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+      tls, set_tid, set_tid_size, cgroup;
+};
+
+CloneArgsValues LoadCloneArgs(std::span<const uint8_t> raw) {
+  auto at = [raw](std::string_view name) {
+    return LoadLittleEndian(raw.data() + OffsetOf(name), 8);
+  };
+  return {at("flags"),        at("pidfd"),       at("child_tid"),
+          at("parent_tid"),   at("exit_signal"), at("stack"),
+          at("stack_size"),   at("tls"),         at("set_tid"),
+          at("set_tid_size"), at("cgroup")};
+}
+
 // u64_to_user_ptr() and the unsigned long fields of kernel_clone_args: a
 // 32-bit kernel keeps the low half.
 uint64_t KernelWord(Abi abi, uint64_t value) {
@@ -117,7 +143,7 @@ class CloneArgsCopy {
                      uint32_t unit, std::string_view access);
   SysStatus CopyTailByteByByte();
   SysStatus CopyStructFromUser();
-  SysStatus CheckArgs(const StructValue& v);
+  SysStatus CheckArgs(const CloneArgsValues& v);
   SysStatus CopySetTid(uint64_t set_tid, KernelCloneArgs& args);
 
   KernelCore& k_;
@@ -181,22 +207,18 @@ SysStatus CloneArgsCopy::CopyStructFromUser() {
   return Rung(kCopyArgs, kA5, n != 0);
 }
 
-SysStatus CloneArgsCopy::CheckArgs(const StructValue& v) {
+SysStatus CloneArgsCopy::CheckArgs(const CloneArgsValues& v) {
   // [6.12] lines 2956-2978; [5.3] has only the exit_signal check.
   if (profile_.clone3_set_tid) {
-    const uint64_t set_tid = *v.Get("set_tid");
-    const uint64_t set_tid_size = *v.Get("set_tid_size");
-    FORKSIM_TRY(Rung(kCopyArgs, kA6, set_tid_size > kMaxPidNsLevel));
-    FORKSIM_TRY(Rung(kCopyArgs, kA7, set_tid == 0 && set_tid_size > 0));
-    FORKSIM_TRY(Rung(kCopyArgs, kA8, set_tid != 0 && set_tid_size == 0));
+    FORKSIM_TRY(Rung(kCopyArgs, kA6, v.set_tid_size > kMaxPidNsLevel));
+    FORKSIM_TRY(Rung(kCopyArgs, kA7, v.set_tid == 0 && v.set_tid_size > 0));
+    FORKSIM_TRY(Rung(kCopyArgs, kA8, v.set_tid != 0 && v.set_tid_size == 0));
   }
-  const uint64_t exit_signal = *v.Get("exit_signal");
   FORKSIM_TRY(Rung(kCopyArgs, kA9,
-                   (exit_signal & ~kCsignal) != 0 || exit_signal > kNsig));
-  if (profile_.clone3_into_cgroup && (*v.Get("flags") & kCloneIntoCgroup)) {
-    FORKSIM_TRY(
-        Rung(kCopyArgs, kA10,
-             *v.Get("cgroup") > kIntMax || usize_ < kCloneArgsSizeVer2));
+                   (v.exit_signal & ~kCsignal) != 0 || v.exit_signal > kNsig));
+  if (profile_.clone3_into_cgroup && (v.flags & kCloneIntoCgroup)) {
+    FORKSIM_TRY(Rung(kCopyArgs, kA10,
+                     v.cgroup > kIntMax || usize_ < kCloneArgsSizeVer2));
   }
   return SysOk();
 }
@@ -219,25 +241,22 @@ SysResult<KernelCloneArgs> CloneArgsCopy::Run() {
   FORKSIM_TRY(profile_.clone3 == forksim::Clone3Copy::kTailByteByByte
                   ? CopyTailByteByByte()
                   : CopyStructFromUser());
-  const StructValue v =
-      DecodeStruct(LayoutFor(StructId::kCloneArgsVer2, current_->abi), raw_);
+  const CloneArgsValues v = LoadCloneArgs(raw_);
   FORKSIM_TRY(CheckArgs(v));
   const Abi abi = current_->abi;
   KernelCloneArgs args;
-  args.flags = *v.Get("flags");
-  args.pidfd = KernelWord(abi, *v.Get("pidfd"));
-  args.child_tid = KernelWord(abi, *v.Get("child_tid"));
-  args.parent_tid = KernelWord(abi, *v.Get("parent_tid"));
-  args.exit_signal = static_cast<int>(*v.Get("exit_signal"));
-  args.stack = KernelWord(abi, *v.Get("stack"));
-  args.stack_size = KernelWord(abi, *v.Get("stack_size"));
-  args.tls = KernelWord(abi, *v.Get("tls"));
+  args.flags = v.flags;
+  args.pidfd = KernelWord(abi, v.pidfd);
+  args.child_tid = KernelWord(abi, v.child_tid);
+  args.parent_tid = KernelWord(abi, v.parent_tid);
+  args.exit_signal = static_cast<int>(v.exit_signal);
+  args.stack = KernelWord(abi, v.stack);
+  args.stack_size = KernelWord(abi, v.stack_size);
+  args.tls = KernelWord(abi, v.tls);
   if (profile_.clone3_set_tid) {
-    args.set_tid_size = static_cast<size_t>(*v.Get("set_tid_size"));
-    args.cgroup = static_cast<int32_t>(*v.Get("cgroup"));
-    if (const uint64_t set_tid = *v.Get("set_tid"); set_tid != 0) {
-      FORKSIM_TRY(CopySetTid(set_tid, args));
-    }
+    args.set_tid_size = static_cast<size_t>(v.set_tid_size);
+    args.cgroup = static_cast<int32_t>(v.cgroup);
+    if (v.set_tid != 0) FORKSIM_TRY(CopySetTid(v.set_tid, args));
   }
   return args;
 }

@@ -118,10 +118,12 @@ struct KernelProfile {
   // stack += stack_size [5.4] (fa729c4df558; 5.3.11 as a stable backport).
   bool clone3_stack_check;
   // x86-64's access_ok() of a size not known at compile time wants
-  // ptr + size <= USER_PTR_MAX = TASK_SIZE_MAX - 1 [6.12]
-  // (arch/x86/include/asm/uaccess_64.h:89-98, cpu/common.c:2395); [5.2]
-  // allowed ptr + size == TASK_SIZE_MAX. The model applies it where clone3
-  // calls access_ok() itself: clone3_stack_valid().
+  // ptr + size <= USER_PTR_MAX = TASK_SIZE_MAX - 1 in v6.12.0
+  // (arch/x86/include/asm/uaccess_64.h:98-107, cpu/common.c:2395; from
+  // 86e6b1547b3d in 6.12-rc5, until 573f45a9f9a4 "x86: fix off-by-one in
+  // access_ok()" in 6.13 and 6.12.2); [5.2] and later kernels allow
+  // ptr + size == TASK_SIZE_MAX. The model applies it where clone3 calls
+  // access_ok() itself: clone3_stack_valid().
   bool access_ok_user_ptr_max;
   // CLONE_CLEAR_SIGHAND: the child's handlers back to SIG_DFL [5.5]
   // (b612e5df4587).
@@ -136,6 +138,11 @@ struct KernelProfile {
   // CLONE_PIDFD with CLONE_THREAD: a PIDFD_THREAD pidfd [6.9] (64bef697d33b);
   // before, C7 refuses it.
   bool pidfd_thread;
+  // copy_thread() on x86-64 copies the caller's saved fs/gs selectors and
+  // bases as they are, after current_save_fsgs() [6.12]
+  // (arch/x86/kernel/process.c:159-261); [5.2]'s copy_thread_tls() zeroes a
+  // base whose selector is nonzero (process_64.c:402-408).
+  bool copy_thread_keeps_fsgs_bases;
   // CAP_LAST_CAP: 37 [5.2] (CAP_AUDIT_READ), 40 [6.12]
   // (CAP_CHECKPOINT_RESTORE, 5.9, which set_tid accepts).
   int cap_last_cap;

@@ -10,9 +10,10 @@ SysStatus CopyThreadTls(KernelCore& k, Task* current, Task* p, uint64_t flags,
                         uint64_t sp, uint64_t arg, uint64_t tls) {
   const AbiInfo& info = AbiInfoFor(current->abi);
   const bool x86_64_kernel = info.kernel_long_bits == 64;
-  if (x86_64_kernel) {
-    // The live selectors are recorded; a nonzero selector means the base
-    // comes from the descriptor, so the saved base is zeroed (lines 402-408).
+  if (x86_64_kernel && !k.profile().copy_thread_keeps_fsgs_bases) {
+    // [5.2]: the live selectors are recorded; a nonzero selector means the
+    // base comes from the descriptor, so the saved base is zeroed (lines
+    // 402-408). [6.12] keeps both as saved (dup_task_struct()'s copy).
     p->tls.gsbase = p->tls.gsindex != 0 ? 0 : current->tls.gsbase;
     p->tls.fsbase = p->tls.fsindex != 0 ? 0 : current->tls.fsbase;
   }

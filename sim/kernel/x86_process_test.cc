@@ -26,6 +26,32 @@ TEST(TlsTest, X86_64FsBase) {
   s.ExpectClean();
 }
 
+TEST(TlsTest, SavedBasesWithASelector) {
+  // A caller whose fs and gs selectors are nonzero: [5.2]'s
+  // copy_thread_tls() zeroes the child's saved bases (the descriptor
+  // decides); [6.12]'s copy_thread() keeps them as current_save_fsgs()
+  // left them. (A white-box set-up: the model has no arch_prctl.)
+  for (const KernelProfile& profile : AllProfiles()) {
+    Sim s(profile);
+    Task* p = s.NewProcess();
+    p->tls.fsindex = 0x63;
+    p->tls.fsbase = 0x7f0000002000;
+    p->tls.gsindex = 0x6b;
+    p->tls.gsbase = 0x7f0000003000;
+    Task* c = s.TaskByTid(Clone(s, p, kSigchld));
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->tls.fsindex, 0x63u);
+    EXPECT_EQ(c->tls.gsindex, 0x6bu);
+    if (profile.copy_thread_keeps_fsgs_bases) {
+      EXPECT_EQ(c->tls.fsbase, 0x7f0000002000u) << profile.name;
+      EXPECT_EQ(c->tls.gsbase, 0x7f0000003000u) << profile.name;
+    } else {
+      EXPECT_EQ(c->tls.fsbase, 0u) << profile.name;
+      EXPECT_EQ(c->tls.gsbase, 0u) << profile.name;
+    }
+  }
+}
+
 TEST(TlsTest, UserDescOn32BitAbis) {
   for (Abi abi : {Abi::kIa32, Abi::kI386}) {
     Sim s(abi);
