@@ -125,16 +125,16 @@ void BM_HostClone3EinvalSized(benchmark::State& state, size_t size) {
   }
 }
 
-void BM_HostClone3ForkWait(benchmark::State& state) {
-  if (SkipHost(state)) return;
-  HostCloneArgsPage args;
-  args.head.exit_signal = SIGCHLD;
+// Makes a child with `create` (its result: the pid, 0 in the child, or -1)
+// and reaps it, per iteration; the child exit_group(0)s at once.
+template <typename Create>
+void ForkWaitLoop(benchmark::State& state, const char* what, Create create) {
   for (auto _ : state) {
-    const long pid = syscall(SYS_clone3, &args, size_t{88});
+    const long pid = create();
     if (pid == 0) syscall(SYS_exit_group, 0);
     if (pid < 0) {
       state.SkipWithError(
-          absl::StrFormat("host clone3 failed: %s", std::strerror(errno))
+          absl::StrFormat("host %s failed: %s", what, std::strerror(errno))
               .c_str());
       break;
     }
@@ -149,22 +149,15 @@ void BM_HostClone3ForkWait(benchmark::State& state) {
 
 void BM_HostForkWait(benchmark::State& state) {
   if (SkipHost(state)) return;
-  for (auto _ : state) {
-    const long pid = syscall(SYS_fork);
-    if (pid == 0) syscall(SYS_exit_group, 0);
-    if (pid < 0) {
-      state.SkipWithError(
-          absl::StrFormat("host fork failed: %s", std::strerror(errno))
-              .c_str());
-      break;
-    }
-    int status = 0;
-    if (waitpid(static_cast<pid_t>(pid), &status, 0) != pid) {
-      state.SkipWithError("host waitpid failed");
-      break;
-    }
-  }
-  state.counters["rss_mib"] = static_cast<double>(VmRssBytes()) / (1 << 20);
+  ForkWaitLoop(state, "fork", [] { return syscall(SYS_fork); });
+}
+
+void BM_HostClone3ForkWait(benchmark::State& state) {
+  if (SkipHost(state)) return;
+  HostCloneArgsPage args;
+  args.head.exit_signal = SIGCHLD;
+  ForkWaitLoop(state, "clone3",
+               [&args] { return syscall(SYS_clone3, &args, size_t{88}); });
 }
 
 }  // namespace
