@@ -15,6 +15,7 @@ package_of() {
     model/*) echo model ;;
     sim/kernel/*) echo sim/kernel ;;
     sim/scenario/*) echo sim/scenario ;;
+    sim/hostcheck/*) echo sim/hostcheck ;;
     sim/tools/*) echo sim/tools ;;
     bench/*) echo bench ;;
     *) echo other ;;
@@ -30,7 +31,9 @@ allowed() {
     sim/kernel:model | sim/kernel:model/kernel) return 0 ;;
     sim/scenario:model | sim/scenario:model/kernel | sim/scenario:sim/kernel) return 0 ;;
     sim/tools:model | sim/tools:model/kernel | sim/tools:sim/kernel) return 0 ;;
-    sim/tools:sim/scenario) return 0 ;;
+    sim/hostcheck:model | sim/hostcheck:model/kernel | sim/hostcheck:sim/kernel) return 0 ;;
+    sim/tools:sim/scenario | sim/tools:sim/hostcheck) return 0 ;;
+    bench:sim/hostcheck) return 0 ;;
     bench:model | bench:model/kernel | bench:sim/kernel) return 0 ;;
   esac
   return 1
