@@ -23,44 +23,67 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "model/abi/abi.h"
 #include "model/abi/layout.h"
+#include "sim/hostcheck/hostcheck.h"
 #include "sim/kernel/profile.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/scenario.h"
 #include "sim/tools/explain.h"
 #include "sim/tools/graph.h"
+#include "sim/tools/hostcheck_report.h"
 #include "sim/tools/json.h"
 #include "sim/tools/layout_report.h"
 #include "sim/tools/profile_report.h"
 
 ABSL_FLAG(std::string, abi, "",
-          "ABI to report: x86_64, ia32 or i386 (default: all three)");
+          "ABI to report: x86_64, ia32 or i386 (default: all three; "
+          "hostcheck: x86_64, ia32 or both, the default)");
 ABSL_FLAG(std::string, format, "text",
           "Output format: text or json (trace: strace or json)");
 ABSL_FLAG(std::string, profile, "",
           "Kernel profile: 5.2-rc1, 5.2-rc1+clone6, 5.2, 5.3 or 6.12 (default: "
-          "the scenario's first)");
+          "the scenario's first; hostcheck: auto, the newest profile not "
+          "newer than the host)");
 ABSL_FLAG(std::string, diff_profiles, "",
           "Two or more profiles, A,B[,C...]: explain under each and show how "
           "each differs from the one before");
 ABSL_FLAG(std::string, syscall, "",
-          "One syscall to explain instead of a FILE, written as in a scenario "
-          "(a 64 KiB buffer 'buf' is mapped at 0x10000)");
+          "Statements to explain instead of a FILE, written as in a scenario "
+          "and separated by ';' (a 64 KiB buffer 'buf' is mapped at 0x10000)");
 ABSL_FLAG(int, at, 0, "Stop after the statement on this line");
 ABSL_FLAG(bool, behaviours, false,
           "Print where the profiles differ, one behaviour a row");
 ABSL_FLAG(bool, check_determinism, false,
           "Run each scenario twice and compare the full event streams");
+ABSL_FLAG(std::string, family, "all",
+          "hostcheck: clone, clone3, fork (fork and vfork) or all; a comma "
+          "list selects several");
+// Strings, parsed here: absl's own refusal of a bad number exits with 1.
+ABSL_FLAG(std::string, cases, "20000",
+          "hostcheck: cases per ABI (1 to 10000000)");
+ABSL_FLAG(std::string, seed, "1", "hostcheck: the corpus's seed (0 to 2^64-1)");
+ABSL_FLAG(bool, differences, false,
+          "hostcheck: print the table of known differences between kernel "
+          "versions (Markdown) and exit");
+ABSL_FLAG(std::string, shard, "0/1",
+          "hostcheck: K/N runs every N-th case of the corpus from the K-th");
 
 namespace forksim {
 namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 2;
+
+// argv[0]: hostcheck finds its executors next to the binary.
+std::string& Argv0() {
+  static auto* argv0 = new std::string;
+  return *argv0;
+}
 
 struct Subcommand {
   std::string_view name;
@@ -271,9 +294,17 @@ bool ScenarioForCommand(const std::vector<std::string>& positional,
       Usage("give either FILE or --syscall, not both");
       return false;
     }
+    // ';' outside a string separates statements: hostcheck prints a case
+    // as its set-up and its raw syscall on one line.
+    std::string lines;
+    bool in_string = false;
+    for (char ch : syscall) {
+      if (ch == '"') in_string = !in_string;
+      lines += (ch == ';' && !in_string) ? '\n' : ch;
+    }
     std::vector<std::string> errors;
     *scenario = ParseScenario(
-        "--syscall", "map buf 0x10000 0x10000 rw\n" + syscall + "\n", &errors);
+        "--syscall", "map buf 0x10000 0x10000 rw\n" + lines + "\n", &errors);
     for (const std::string& error : errors) std::cerr << error << "\n";
     return errors.empty();
   }
@@ -422,6 +453,137 @@ int PrintProfiles(const std::vector<std::string>& positional) {
   return kExitOk;
 }
 
+// hostcheck's flags, checked: a bad value is a usage error (exit 2).
+bool HostcheckFlags(HostcheckConfig* config, bool* auto_profile) {
+  const std::string abi = absl::GetFlag(FLAGS_abi);
+  if (abi.empty() || abi == "both") {
+    config->abis = {Abi::kX86_64, Abi::kIa32};
+  } else if (abi == "x86_64" || abi == "ia32") {
+    config->abis = {*AbiFromName(abi)};
+  } else {
+    Usage(absl::StrFormat(
+        "--abi=%s: expected x86_64, ia32 or both (the host runs no i386 "
+        "kernel)",
+        abi));
+    return false;
+  }
+  const std::string family = absl::GetFlag(FLAGS_family);
+  const std::vector<std::string> names = absl::StrSplit(family, ',');
+  for (const std::string& name : names) {
+    if (name == "all") {
+      config->families.assign(kAllFamilies.begin(), kAllFamilies.end());
+      continue;
+    }
+    std::optional<Family> f = FamilyFromName(name);
+    if (!f) {
+      Usage(absl::StrFormat(
+          "--family=%s: unknown family '%s', expected clone, clone3, fork or "
+          "all",
+          family, name));
+      return false;
+    }
+    if (std::find(config->families.begin(), config->families.end(), *f) ==
+        config->families.end()) {
+      config->families.push_back(*f);
+    }
+  }
+  const std::string cases = absl::GetFlag(FLAGS_cases);
+  int64_t n_cases = 0;
+  if (!absl::SimpleAtoi(cases, &n_cases) || n_cases < 1 ||
+      n_cases > 10'000'000) {
+    Usage(absl::StrFormat("--cases=%s: expected 1 to 10000000 cases per ABI",
+                          cases));
+    return false;
+  }
+  config->cases = static_cast<uint64_t>(n_cases);
+  const std::string seed = absl::GetFlag(FLAGS_seed);
+  if (!absl::SimpleAtoi(seed, &config->seed)) {
+    Usage(
+        absl::StrFormat("--seed=%s: expected a number from 0 to 2^64-1", seed));
+    return false;
+  }
+  const std::string shard = absl::GetFlag(FLAGS_shard);
+  const std::vector<std::string> parts = absl::StrSplit(shard, '/');
+  uint32_t k = 0, n = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &k) ||
+      !absl::SimpleAtoi(parts[1], &n) || n == 0 || n > 100000 || k >= n) {
+    Usage(absl::StrFormat("--shard=%s: expected K/N with 0 <= K < N <= 100000",
+                          shard));
+    return false;
+  }
+  config->shard = k;
+  config->shards = n;
+  const std::string format = absl::GetFlag(FLAGS_format);
+  if (format != "text" && format != "json") {
+    Usage(absl::StrFormat("--format=%s: expected text or json", format));
+    return false;
+  }
+  const std::string profile = absl::GetFlag(FLAGS_profile);
+  *auto_profile = profile.empty() || profile == "auto";
+  if (!*auto_profile) {
+    std::optional<const KernelProfile*> p = ProfileFromName(profile);
+    if (!p) {
+      std::vector<std::string> names;
+      for (const KernelProfile& known : AllProfiles()) {
+        names.emplace_back(known.name);
+      }
+      Usage(
+          absl::StrFormat("--profile=%s: unknown profile, expected auto or "
+                          "one of %s",
+                          profile, absl::StrJoin(names, ", ")));
+      return false;
+    }
+    config->profile = *p;
+  }
+  return true;
+}
+
+int RunHostcheckCommand(const std::vector<std::string>& positional) {
+  if (!positional.empty()) return Usage("hostcheck takes no FILE");
+  if (absl::GetFlag(FLAGS_differences)) {
+    std::cout << KnownDifferencesTable();
+    return kExitOk;
+  }
+  HostcheckConfig config;
+  bool auto_profile = false;
+  if (!HostcheckFlags(&config, &auto_profile)) return kExitUsage;
+  config.argv0 = Argv0();
+  absl::StatusOr<HostInfo> host = ProbeHost();
+  if (!host.ok()) {
+    std::cout << "hostcheck: SKIPPED: " << host.status().message() << "\n";
+    return kExitOk;
+  }
+  config.host = *host;
+  config.reference = AutoProfile(host->version);
+  if (config.reference == nullptr) {
+    std::cout << absl::StrFormat(
+        "hostcheck: SKIPPED: the host kernel %s is older than every profile\n",
+        host->release);
+    return kExitOk;
+  }
+  if (auto_profile) config.profile = config.reference;
+  if (ProfileVersion(*config.profile) > host->version) {
+    std::cerr << absl::StrFormat(
+        "forksim: --profile=%s is newer than the host kernel %s: the host "
+        "cannot be its oracle\n",
+        config.profile->name, host->release);
+    return kExitUsage;
+  }
+  const bool json = absl::GetFlag(FLAGS_format) == "json";
+  if (!json) std::cout << HostcheckHeader(config, auto_profile) << std::flush;
+  absl::StatusOr<HostcheckResult> result = RunHostcheck(config);
+  if (!result.ok()) {
+    std::cerr << "forksim: hostcheck: " << result.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::cout << (json ? HostcheckJson(config, *result)
+                     : HostcheckText(config, *result));
+  for (const auto& [key, tally] : result->tallies) {
+    if (tally.unexplained > 0) return 1;
+  }
+  return kExitOk;
+}
+
 const std::vector<Subcommand>& Subcommands() {
   static const auto* const kSubcommands = new std::vector<Subcommand>{
       {"layout",
@@ -474,6 +636,20 @@ const std::vector<Subcommand>& Subcommands() {
        "(--format=json).",
        {"format"},
        TraceScenario},
+      {"hostcheck",
+       "",
+       "Runs a corpus of clone, clone3, fork and vfork cases on the running\n"
+       "kernel and on the model of a profile (auto: the newest profile not\n"
+       "newer than the host), and compares them case by case: the return,\n"
+       "the words the call wrote, the pidfd's close-on-exec flag, the\n"
+       "child's wait status. Prints the agreement per ABI and family, every\n"
+       "unexplained difference with the command that explains the model's\n"
+       "path, and the known differences between kernel versions it met.\n"
+       "Exit status: 0 nothing unexplained, 1 something is, 2 bad flags or\n"
+       "a host that refuses the syscalls. What is compared: docs/fidelity.md.",
+       {"abi", "profile", "family", "cases", "seed", "shard", "format",
+        "differences"},
+       RunHostcheckCommand},
   };
   return *kSubcommands;
 }
@@ -513,6 +689,7 @@ int Main(int argc, char** argv) {
     PrintTopHelp();
     return argc < 2 ? kExitUsage : kExitOk;
   }
+  Argv0() = argv[0];
   const std::string_view name = argv[1];
   const Subcommand* cmd = nullptr;
   for (const Subcommand& candidate : Subcommands()) {
