@@ -122,6 +122,7 @@ void RegisterMarshalBenchmarks();
 void RegisterCopyProcessBenchmarks();
 void RegisterScalingBenchmarks();
 void RegisterHostKernelBenchmarks();
+void RegisterHostcheckBenchmarks();
 
 }  // namespace forksim::bench
 

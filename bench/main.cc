@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   RegisterHostKernelBenchmarks();
   RegisterMarshalBenchmarks();
   RegisterCopyProcessBenchmarks();
+  RegisterHostcheckBenchmarks();
   RegisterScalingBenchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -25,6 +25,8 @@ ABIS = ("x86_64", "ia32", "i386")
 
 # Targets of issue 6.
 FORK_TARGET_NS = 1000.0
+# hostcheck: model cases per second in one process (issue 12).
+HOSTCHECK_TARGET_PER_S = 10000.0
 THREAD_TARGET_NS = 500.0
 DECODE_TARGET_NS = 5.0
 FLOOR_RATIO_TARGET = 3.0
@@ -589,7 +591,7 @@ def scaling_section(rows, out, problems, results):
 
 def targets_section(rows, out, results):
     out.append("")
-    out.append("Targets (issue 6)")
+    out.append("Targets (issues 6 and 12)")
     lines = []
 
     def add(what, value, limit, shown=None, unit_fmt=fmt_ns):
@@ -615,6 +617,15 @@ def targets_section(rows, out, results):
         if value is not None:
             add("%s / floor, x86_64" % what, value, FLOOR_RATIO_TARGET,
                 unit_fmt=fmt_ratio)
+    for abi in ABIS:
+        row = rows.get("hostcheck/model/" + abi)
+        rate = row.counter("items_per_second") if row else None
+        if rate:
+            lines.append([
+                "hostcheck model cases/s, %s" % abi, fmt_num(rate),
+                fmt_num(HOSTCHECK_TARGET_PER_S),
+                "MET" if rate >= HOSTCHECK_TARGET_PER_S else "MISSED"
+            ])
     for kind in ("process", "thread"):
         live = results.get("live_" + kind)
         if live:
