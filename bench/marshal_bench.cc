@@ -628,18 +628,18 @@ void RegisterMarshalBenchmarks() {
                                  std::string("clone6:4"));
     for (uint64_t size : {64, 80, 88, 4096}) {
       const std::string key = absl::StrFormat("clone3:%d", size);
-      benchmark::RegisterBenchmark(name("marshal", key).c_str(), BM_Clone3,
-                                   abi, std::string(kClone3Profile), size,
+      benchmark::RegisterBenchmark(name("marshal", key).c_str(), BM_Clone3, abi,
+                                   std::string(kClone3Profile), size,
                                    kCloneArgsAt, 0, key);
     }
-    benchmark::RegisterBenchmark(name("marshal", "clone3:64_fault_first").c_str(),
-                                 BM_Clone3, abi, std::string(kClone3Profile),
-                                 uint64_t{64}, kBufEnd, -14,
-                                 std::string("clone3:64"));
-    benchmark::RegisterBenchmark(name("marshal", "clone3:64_fault_last").c_str(),
-                                 BM_Clone3, abi, std::string(kClone3Profile),
-                                 uint64_t{64}, kBufEnd - 56, -14,
-                                 std::string("clone3:64"));
+    benchmark::RegisterBenchmark(
+        name("marshal", "clone3:64_fault_first").c_str(), BM_Clone3, abi,
+        std::string(kClone3Profile), uint64_t{64}, kBufEnd, -14,
+        std::string("clone3:64"));
+    benchmark::RegisterBenchmark(
+        name("marshal", "clone3:64_fault_last").c_str(), BM_Clone3, abi,
+        std::string(kClone3Profile), uint64_t{64}, kBufEnd - 56, -14,
+        std::string("clone3:64"));
     // 5.3's tail loop: a get_user() per byte past 64.
     benchmark::RegisterBenchmark(name("marshal", "clone3_5.3:4096").c_str(),
                                  BM_Clone3, abi, std::string("5.3"),

@@ -59,6 +59,9 @@ inline constexpr uint64_t kUserDesc = 0x17800;
 inline constexpr uint64_t kWaitStatus = 0x17ff0;
 inline constexpr uint64_t kPage = 0x1000;
 inline constexpr uint32_t kUnwritten = 0xdeadbeef;
+// TASK_SIZE_MAX with 4-level paging (arch/x86/include/asm/page_64_types.h):
+// where user space ends for both ABIs on an x86-64 kernel.
+inline constexpr uint64_t kTaskSizeMax = 0x7ffffffff000ull;
 }  // namespace hostcheck_memory
 
 // The three words every case reports, in this order.

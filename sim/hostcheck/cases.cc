@@ -46,9 +46,7 @@ std::string HostCase::Id() const {
 
 namespace {
 
-// TASK_SIZE_MAX with 4-level paging (arch/x86/include/asm/page_64_types.h):
-// where user space ends for both ABIs on an x86-64 kernel.
-constexpr uint64_t kTaskSizeMax = 0x7ffffffff000ull;
+using mem::kTaskSizeMax;
 
 // Where a pointer argument points.
 enum class Place : uint8_t {

@@ -12,12 +12,7 @@ namespace forksim {
 
 namespace {
 
-// TASK_SIZE_MAX with 4-level paging: where user space ends.
-constexpr uint64_t kTaskSizeMax = 0x7ffffffff000ull;
-
-// PID_MAX_DEFAULT (include/linux/threads.h): the pid_max every profile
-// boots with.
-constexpr uint32_t kPidMaxDefault = 0x8000;
+using hostcheck_memory::kTaskSizeMax;
 
 uint64_t CaseFlags(const HostCase& c) {
   if (c.family == Family::kClone3) return Clone3Field(c, 0).value_or(0);
@@ -83,7 +78,8 @@ bool PidMaxPerNamespace(const DifferenceContext& ctx) {
   const std::optional<uint32_t> tid = SetTid0(ctx.c);
   return ctx.newer >= KernelVersion{6, 14, 0} && ctx.c.pidns &&
          ctx.old_decider == "S26" && Failed(ctx.old_seen, Errno::kEINVAL) &&
-         tid && *tid >= kPidMaxDefault && *tid < 0x80000000u;
+         tid && *tid >= static_cast<uint32_t>(kPidMaxDefault) &&
+         *tid < 0x80000000u;
 }
 
 constexpr KnownDifference kKnownDifferences[] = {
