@@ -231,7 +231,8 @@ TEST(RunOnModel, Clone3IsEnosysBefore53) {
 
 TEST(ParseResultLine, ReadsEveryField) {
   absl::StatusOr<Observation> o = ParseResultLine(
-      "clone/x86_64/4 ret=5012 words=deadbeef,3,0 fds=x,1,x status=0",
+      "{\"case\":\"clone/x86_64/4\",\"ret\":5012,\"words\":[\"deadbeef\","
+      "\"3\",\"0\"],\"cloexec\":[null,1,null],\"status\":\"0\"}",
       "clone/x86_64/4");
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->ret, 5012);

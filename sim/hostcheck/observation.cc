@@ -349,46 +349,93 @@ absl::StatusOr<std::vector<Observation>> HostExecutor::Run(
   return out;
 }
 
+namespace {
+
+// A cursor over one executor line: the fixed shape of its JSON object, read
+// in order (the executor writes nothing else).
+class LineReader {
+ public:
+  explicit LineReader(std::string_view line) : rest_(line) {}
+
+  bool Eat(std::string_view literal) {
+    if (!rest_.starts_with(literal)) return false;
+    rest_.remove_prefix(literal.size());
+    return true;
+  }
+
+  // A JSON string without escapes.
+  std::optional<std::string> String() {
+    if (!Eat("\"")) return std::nullopt;
+    const size_t end = rest_.find('"');
+    if (end == std::string_view::npos) return std::nullopt;
+    std::string out(rest_.substr(0, end));
+    rest_.remove_prefix(end + 1);
+    return out;
+  }
+
+  std::optional<int64_t> Int() {
+    const size_t end = rest_.find_first_not_of("-0123456789");
+    int64_t v = 0;
+    if (end == 0 || !absl::SimpleAtoi(std::string(rest_.substr(0, end)), &v)) {
+      return std::nullopt;
+    }
+    rest_.remove_prefix(end == std::string_view::npos ? rest_.size() : end);
+    return v;
+  }
+
+  bool AtEnd() const { return rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+};
+
+}  // namespace
+
 absl::StatusOr<Observation> ParseResultLine(std::string_view line,
                                             std::string_view id) {
   auto bad = [&](std::string_view what) {
     return absl::InternalError(absl::StrFormat(
-        "executor line for %s: %s, expected \"%s ret=R words=W,W,W "
-        "fds=F,F,F status=S\": %s",
+        "executor line for %s: %s, expected {\"case\":\"%s\",\"ret\":R,"
+        "\"words\":[3 hex strings],\"cloexec\":[3 of 0, 1, null],"
+        "\"status\":\"S\"}: %s",
         std::string(id), std::string(what), std::string(id),
         std::string(line)));
   };
-  std::vector<std::string> parts = absl::StrSplit(std::string(line), ' ');
-  if (parts.size() != 5 || parts[0] != id) return bad("wrong case or shape");
+  LineReader r(line);
   Observation o;
-  auto field = [&](size_t i,
-                   std::string_view key) -> std::optional<std::string> {
-    if (!parts[i].starts_with(key)) return std::nullopt;
-    return parts[i].substr(key.size());
-  };
-  std::optional<std::string> ret = field(1, "ret="),
-                             words_field = field(2, "words="),
-                             fds_field = field(3, "fds="),
-                             status = field(4, "status=");
-  if (!ret || !words_field || !fds_field || !status)
-    return bad("missing field");
-  if (!absl::SimpleAtoi(*ret, &o.ret)) return bad("bad ret");
-  std::vector<std::string> words = absl::StrSplit(*words_field, ',');
-  std::vector<std::string> fds = absl::StrSplit(*fds_field, ',');
-  if (words.size() != o.words.size() || fds.size() != o.fds.size()) {
-    return bad("expected three words and three fds");
+  if (!r.Eat("{\"case\":") || r.String() != std::string(id)) {
+    return bad("wrong case");
   }
-  for (size_t i = 0; i < words.size(); ++i) {
+  std::optional<int64_t> ret;
+  if (!r.Eat(",\"ret\":") || !(ret = r.Int())) return bad("bad ret");
+  o.ret = *ret;
+  if (!r.Eat(",\"words\":[")) return bad("no words");
+  for (size_t i = 0; i < o.words.size(); ++i) {
+    std::optional<std::string> hex;
     uint64_t w = 0;
-    if (!absl::SimpleHexAtoi(words[i], &w)) return bad("bad word");
-    o.words[i] = static_cast<uint32_t>(w);
-    if (fds[i] == "x") {
-      o.fds[i] = -1;
-    } else if (fds[i] == "0" || fds[i] == "1") {
-      o.fds[i] = fds[i] == "1";
-    } else {
-      return bad("bad fd flag");
+    if ((i > 0 && !r.Eat(",")) || !(hex = r.String()) ||
+        !absl::SimpleHexAtoi(*hex, &w)) {
+      return bad("expected three words in hex");
     }
+    o.words[i] = static_cast<uint32_t>(w);
+  }
+  if (!r.Eat("],\"cloexec\":[")) return bad("expected three words");
+  for (size_t i = 0; i < o.fds.size(); ++i) {
+    if (i > 0 && !r.Eat(",")) return bad("expected three cloexec flags");
+    if (r.Eat("null")) {
+      o.fds[i] = -1;
+    } else if (r.Eat("0")) {
+      o.fds[i] = 0;
+    } else if (r.Eat("1")) {
+      o.fds[i] = 1;
+    } else {
+      return bad("expected 0, 1 or null");
+    }
+  }
+  std::optional<std::string> status;
+  if (!r.Eat("],\"status\":") || !(status = r.String()) || !r.Eat("}") ||
+      !r.AtEnd()) {
+    return bad("expected three cloexec flags, then the status");
   }
   o.status = *status;
   return o;

@@ -101,7 +101,9 @@ class HostExecutor {
 
 // ParseResultLine()
 //
-// An executor line for case `id` ("ID ret=R words=... fds=... status=S").
+// An executor line for case `id`, one JSON object:
+// {"case":"ID","ret":R,"words":["hex",...],"cloexec":[1|0|null,...],
+//  "status":"S"}.
 absl::StatusOr<Observation> ParseResultLine(std::string_view line,
                                             std::string_view id);
 

@@ -27,10 +27,10 @@
 // cannot kill it. The syscall is one instruction (raw_syscall*.S); a child
 // exits at once without touching memory or the stack.
 //
-// A result line:
-//   ID ret=R words=W1,W2,... fds=F1,... status=S
+// A result, one JSON object per line:
+//   {"case":"ID","ret":R,"words":["W1",...],"cloexec":[F1,...],"status":"S"}
 // R is the raw return (negative: -errno); each W is the word's value in hex
-// after the call and the reap; each F is 1 or 0 (close-on-exec) or x (not
+// after the call and the reap; each F is 1 or 0 (close-on-exec) or null (not
 // an open fd of 3 or more, or not asked for); S is the wait status in hex,
 // "echild" (wait4 found no such child), "none" (no child to wait for),
 // "nocgroup" (no cgroup v2 directory to open: the case did not run), "timeout"
@@ -113,7 +113,14 @@ static int ReadCase(struct Case* c) {
       char* save = NULL;
       char* tok = strtok_r(line, " \t\n", &save);  // "case"
       tok = strtok_r(NULL, " \t\n", &save);
-      if (tok == NULL || strlen(tok) >= sizeof(c->id)) return -1;
+      // An id is printed inside a JSON string: letters, digits, '/', '.',
+      // '_' and '-' only.
+      if (tok == NULL || strlen(tok) >= sizeof(c->id) ||
+          strspn(tok,
+                 "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 "0123456789/._-") != strlen(tok)) {
+        return -1;
+      }
       strcpy(c->id, tok);
       for (int i = 0; i < 7; ++i) {
         tok = strtok_r(NULL, " \t\n", &save);
@@ -376,16 +383,16 @@ int main(void) {
     }
     const int timed_out = WaitOrKill(runner, 5000) != 0;
     ReapStrays();
-    printf("%s ret=%ld words=", c.id, r->ret);
+    printf("{\"case\":\"%s\",\"ret\":%ld,\"words\":[", c.id, r->ret);
     for (int i = 0; i < c.nobserve; ++i) {
-      printf("%s%llx", i ? "," : "", r->words[i]);
+      printf("%s\"%llx\"", i ? "," : "", r->words[i]);
     }
-    printf(" fds=");
+    printf("],\"cloexec\":[");
     for (int i = 0; i < c.nobserve; ++i) {
       printf("%s%s", i ? "," : "",
-             r->fds[i] < 0 ? "x" : (r->fds[i] ? "1" : "0"));
+             r->fds[i] < 0 ? "null" : (r->fds[i] ? "1" : "0"));
     }
-    printf(" status=%s\n",
+    printf("],\"status\":\"%s\"}\n",
            timed_out ? "timeout" : (r->done ? r->status : "lost"));
     fflush(stdout);
   }
