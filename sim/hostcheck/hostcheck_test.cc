@@ -244,14 +244,25 @@ TEST(ParseResultLine, ReadsEveryField) {
 }
 
 TEST(ParseResultLine, RefusesAnotherCaseOrAMangledLine) {
-  EXPECT_FALSE(
-      ParseResultLine("a ret=1 words=0,0,0 fds=x,x,x status=0", "b").ok());
-  EXPECT_FALSE(
-      ParseResultLine("a ret=x words=0,0,0 fds=x,x,x status=0", "a").ok());
-  EXPECT_FALSE(
-      ParseResultLine("a ret=1 words=0,0 fds=x,x,x status=0", "a").ok());
-  EXPECT_FALSE(
-      ParseResultLine("a ret=1 words=0,0,0 fds=x,2,x status=0", "a").ok());
+  const std::string good =
+      "{\"case\":\"a\",\"ret\":-22,\"words\":[\"0\",\"0\",\"0\"],"
+      "\"cloexec\":[null,null,null],\"status\":\"none\"}";
+  ASSERT_TRUE(ParseResultLine(good, "a").ok());
+  EXPECT_EQ(ParseResultLine(good, "a")->ret, -22);
+  EXPECT_FALSE(ParseResultLine(good, "b").ok());
+  const std::pair<std::string_view, std::string_view> manglings[] = {
+      {"-22", "x"},
+      {"[\"0\",\"0\",\"0\"]", "[\"0\",\"0\"]"},
+      {"[\"0\",", "[\"zz\","},
+      {"[null,null,null]", "[null,2,null]"},
+      {"\"none\"}", "\"none\""},
+      {"}", "} trailing"},
+  };
+  for (auto [from, to] : manglings) {
+    std::string bad = good;
+    bad.replace(bad.find(from), from.size(), to);
+    EXPECT_FALSE(ParseResultLine(bad, "a").ok()) << bad;
+  }
 }
 
 // --- versions and the classification ----------------------------------------
